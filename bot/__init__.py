@@ -1,0 +1,1 @@
+"""Adapters and the composition root: aiogram, viberbot and aiohttp live here, not in `bridge`."""

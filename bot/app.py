@@ -1,0 +1,147 @@
+"""The composition root: settings in, a running bridge out. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings, TelegramAccess
+from bot.lanes import Lanes
+from bot.telegram.albums import AlbumCollector
+from bot.telegram.customer_channel import TelegramCustomerChannel
+from bot.telegram.customer_router import customer_router
+from bot.telegram.intake import TelegramIntake
+from bot.telegram.operator_desk import TelegramOperatorDesk
+from bot.telegram.operator_router import operator_router, setup_router
+from bot.telegram.polling import poll
+from bot.telegram.sending import TelegramSender
+from bot.telegram.startup_checks import check_telegram
+from bot.web import READY, make_web_app, telegram_webhook
+from bridge.clock import Clock, SystemClock
+from bridge.errors import ConfigError
+from bridge.model import Platform
+from bridge.relay import Relay
+from bridge.storage.database import make_engine, make_sessions, migrate
+from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
+from bridge.texts import Texts
+
+log = logging.getLogger(__name__)
+
+
+def telegram_bot(settings: TelegramAccess) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(settings.telegram_bot_token, session=session)
+
+
+class Application:
+    """The whole bridge; `start` returns once it serves, `stop` shuts it down in order."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.lanes = Lanes()
+        self.port: int | None = None
+        self._engine: AsyncEngine | None = None
+        self._bot: Bot | None = None
+        self._runner: web.AppRunner | None = None
+        self._albums: AlbumCollector | None = None
+        self._polling: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        settings = self.settings
+        self._engine = make_engine(settings.database_url)
+        await migrate(self._engine)
+        bot = self._bot = telegram_bot(settings)
+        await check_telegram(bot, settings.operator_chat_id, settings.telegram_api_url)
+
+        sender = TelegramSender(bot)
+        texts = Texts.shipped(settings.default_language)
+        relay = Relay(
+            uow=SqlUnitOfWorkFactory(make_sessions(self._engine)),
+            desk=TelegramOperatorDesk(sender, settings.operator_chat_id),
+            channels={Platform.TELEGRAM: TelegramCustomerChannel(sender)},
+            clock=self.clock,
+            texts=texts,
+        )
+        self._albums = AlbumCollector(self.lanes, settings.album_wait_seconds)
+        dispatcher = Dispatcher(relay=relay, texts=texts, albums=self._albums)
+        dispatcher.include_routers(
+            setup_router(), operator_router(settings.operator_chat_id), customer_router()
+        )
+        intake = TelegramIntake(bot, dispatcher, relay, self.lanes)
+        allowed = dispatcher.resolve_used_update_types()
+
+        app = make_web_app(settings.max_body_bytes)
+        if settings.telegram_webhook_url:
+            app.router.add_post(
+                "/telegram/webhook", telegram_webhook(bot, settings.webhook_secret, intake.handle)
+            )
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
+        try:
+            await site.start()
+        except OSError as error:
+            raise ConfigError(
+                f"HTTP_HOST:HTTP_PORT {settings.http_host}:{settings.http_port} cannot be used "
+                f"({error.strerror}): choose a free port."
+            ) from None
+        self.port = self._runner.addresses[0][1]
+
+        if settings.telegram_webhook_url:
+            await bot.set_webhook(
+                settings.telegram_webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=allowed,
+            )
+            log.info("webhook mode: %s", settings.telegram_webhook_url)
+        else:
+            await bot.delete_webhook(drop_pending_updates=False)
+            self._polling = asyncio.create_task(
+                poll(bot, intake, allowed, settings.polling_timeout_seconds)
+            )
+            log.info("long polling mode (PUBLIC_URL is not set)")
+        app[READY] = True
+        log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
+
+    async def stop(self) -> None:
+        """Stop taking updates, finish work in flight (bounded), release everything."""
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._polling
+        if self._runner is not None:
+            await self._runner.shutdown()
+        if self._albums is not None:
+            self._albums.flush_all()
+        if not await self.lanes.drain(self.settings.shutdown_timeout_seconds):
+            log.warning("shutdown: some work did not finish in time")
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._bot is not None:
+            await self._bot.session.close()
+        if self._engine is not None:
+            await self._engine.dispose()
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT."""
+    application = Application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await application.start()
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        await application.stop()

@@ -1,0 +1,71 @@
+"""The `support-bridge` command: run, migrate, chatid."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings, TelegramAccess, load_settings
+from bot.logs import configure_logging
+from bridge.errors import ConfigError
+
+log = logging.getLogger("support-bridge")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="support-bridge",
+        description="Customer support bridge: Telegram and Viber customers, "
+        "one forum topic per customer for operators.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the bridge (webhook mode when PUBLIC_URL is set)")
+    commands.add_parser("migrate", help="bring the database schema up to date and exit")
+    commands.add_parser(
+        "chatid", help="answer /chatid in any group the bot is in (first set-up; polling)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "chatid":
+            access = load_settings(TelegramAccess)
+            configure_logging("INFO", "text", [access.telegram_bot_token])
+            from bot.setup_chatid import answer_chatid
+
+            asyncio.run(answer_chatid(access))
+            return 0
+        settings = load_settings(Settings)
+        configure_logging(
+            settings.log_level,
+            settings.log_format,
+            [settings.telegram_bot_token, settings.webhook_secret],
+        )
+        if args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            print("The database is up to date.")
+            return 0
+        from bot.app import serve
+
+        asyncio.run(serve(settings))
+        return 0
+    except ConfigError as error:
+        print(f"support-bridge: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _migrate(settings: Settings) -> None:
+    from bridge.storage.database import make_engine, migrate
+
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate(engine)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,131 @@
+"""Settings from the environment and `.env`: the public configuration contract."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Literal, TypeVar
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bridge.errors import ConfigError
+
+TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+_HINTS = {
+    "telegram_bot_token": "put the token @BotFather gave you into TELEGRAM_BOT_TOKEN",
+    "operator_chat_id": (
+        "set OPERATOR_CHAT_ID to the id of the operators' forum supergroup "
+        "(a negative number; `support-bridge chatid` tells it)"
+    ),
+}
+
+
+class TelegramAccess(BaseSettings):
+    """Just enough to talk to the Bot API (what `support-bridge chatid` needs)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str = Field(repr=False)
+    telegram_api_url: str = "https://api.telegram.org"
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: str) -> str:
+        value = value.strip()
+        if not TOKEN_PATTERN.match(value):
+            raise ValueError("does not look like a bot token (digits, a colon, then letters)")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+class Settings(TelegramAccess):
+    """Every setting of `.env.example`; names are a public interface, keep them."""
+
+    operator_chat_id: int
+    telegram_webhook_secret: str | None = Field(default=None, repr=False)
+    public_url: str | None = None
+    http_host: str = "0.0.0.0"  # noqa: S104 - a server is meant to listen on all interfaces
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    database_url: str = "sqlite+aiosqlite:///support-bridge.db"
+    default_language: Literal["uk", "en"] = "uk"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    album_wait_seconds: float = Field(default=0.8, ge=0.05, le=10)
+    polling_timeout_seconds: int = Field(default=25, ge=0, le=50)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    shutdown_timeout_seconds: float = Field(default=10, ge=0)
+
+    @field_validator("operator_chat_id")
+    @classmethod
+    def _negative_chat(cls, value: int) -> int:
+        if value >= 0:
+            raise ValueError("must be a group id, which is negative (like -1001234567890)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: str | None) -> str | None:
+        if value is not None and not SECRET_PATTERN.match(value):
+            raise ValueError("may hold only A-Z, a-z, 0-9, _ and -, at most 256 characters")
+        return value or None
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def webhook_secret(self) -> str:
+        """The secret Telegram echoes in `X-Telegram-Bot-Api-Secret-Token`.
+
+        Derived from the token when not set, so webhook mode is protected without extra set-up.
+        """
+        if self.telegram_webhook_secret:
+            return self.telegram_webhook_secret
+        digest = hmac.new(
+            self.telegram_bot_token.encode(), b"support-bridge webhook", hashlib.sha256
+        )
+        return digest.hexdigest()
+
+    @property
+    def telegram_webhook_url(self) -> str | None:
+        return f"{self.public_url}/telegram/webhook" if self.public_url else None
+
+
+S = TypeVar("S", bound=TelegramAccess)
+
+
+def load_settings(kind: type[S], **overrides: object) -> S:
+    """Read the settings or raise `ConfigError` with one sentence that says what to fix."""
+    try:
+        return kind(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        if first["type"] == "missing":
+            hint = _HINTS.get(field, f"set {field.upper()}")
+            raise ConfigError(f"{field.upper()} is not set: {hint}.") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        raise ConfigError(
+            f"{field.upper()} is invalid ({message}): fix it in .env or the environment."
+        ) from None

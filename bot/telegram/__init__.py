@@ -1,0 +1,1 @@
+"""The Telegram side: customers' private chats and the operators' forum group."""

@@ -1,0 +1,79 @@
+"""Calling the Bot API: honour 429s, retry brief outages, translate errors into the core's."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+
+from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Texts Telegram uses for a topic that is gone (deleted by an admin, or never existed).
+TOPIC_GONE = ("message thread not found", "topic_deleted", "topic_id_invalid")
+NOT_MODIFIED = ("not modified", "topic_not_modified")
+
+
+def is_not_modified(error: DeliveryFailed) -> bool:
+    """Telegram refuses a no-op edit; for us that is success."""
+    return any(text in error.detail.lower() for text in NOT_MODIFIED)
+
+
+async def unless_unmodified(make: Callable[[], Awaitable[object]]) -> None:
+    """Run an idempotent change (rename, close, reopen) and accept "already so"."""
+    try:
+        await call(make)
+    except DeliveryFailed as error:
+        if not is_not_modified(error):
+            raise
+
+
+def translate(error: TelegramBadRequest | TelegramForbiddenError | TelegramNotFound) -> Exception:
+    """Map a final Bot API refusal to the core's words."""
+    text = error.message.lower()
+    if isinstance(error, TelegramForbiddenError):
+        reason = FailureReason.BLOCKED if "blocked" in text else FailureReason.NOT_FOUND
+        return DeliveryFailed(reason, error.message)
+    if any(gone in text for gone in TOPIC_GONE):
+        return TopicMissing(error.message)
+    if "too long" in text or "message_too_long" in text:
+        return DeliveryFailed(FailureReason.TOO_LONG, error.message)
+    if "chat not found" in text or "user is deactivated" in text:
+        return DeliveryFailed(FailureReason.NOT_FOUND, error.message)
+    if "can't be copied" in text or "wrong file" in text:
+        return DeliveryFailed(FailureReason.UNSUPPORTED, error.message)
+    return DeliveryFailed(FailureReason.UNKNOWN, error.message)
+
+
+async def call(make: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
+    """Run one Bot API call; wait exactly `retry_after` on 429, back off on 5xx and timeouts."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await make()
+        except TelegramRetryAfter as error:
+            if attempt == attempts:
+                raise RetryLater(error.retry_after, "Telegram flood control") from None
+            log.warning("Telegram asked to wait %ss", error.retry_after)
+            await asyncio.sleep(error.retry_after)
+        except (TelegramServerError, TelegramNetworkError) as error:
+            if attempt == attempts:
+                raise RetryLater(1.0, f"Telegram unavailable: {error.message}") from None
+            delay = min(0.2 * 2**attempt, 5.0) * (0.5 + random.random())  # noqa: S311 - jitter
+            log.warning("Telegram call failed (%s); retrying in %.1fs", error.message, delay)
+            await asyncio.sleep(delay)
+        except (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound) as error:
+            raise translate(error) from None
+    raise AssertionError("unreachable")

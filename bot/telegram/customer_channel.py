@@ -1,0 +1,34 @@
+"""Telegram customers' private chats as the core's `CustomerChannel`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.telegram.sending import TelegramSender
+from bridge.model import Customer, IncomingMessage, Platform
+
+
+class TelegramCustomerChannel:
+    platform = Platform.TELEGRAM
+
+    def __init__(self, sender: TelegramSender) -> None:
+        self._sender = sender
+
+    async def deliver(
+        self, customer: Customer, messages: Sequence[IncomingMessage], reply_to: str | None
+    ) -> list[str]:
+        ids = await self._sender.copy(
+            int(customer.external_id), messages, int(reply_to) if reply_to else None
+        )
+        return [str(i) for i in ids]
+
+    async def apply_edit(
+        self, customer: Customer, message_id: str, message: IncomingMessage
+    ) -> bool:
+        return await self._sender.edit(int(customer.external_id), int(message_id), message)
+
+    async def send_text(self, customer: Customer, text: str, reply_to: str | None = None) -> str:
+        sent = await self._sender.send_text(
+            int(customer.external_id), text, int(reply_to) if reply_to else None
+        )
+        return str(sent)

@@ -1,0 +1,109 @@
+"""The operators' forum supergroup as the core's `OperatorDesk`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReactionTypeEmoji
+
+from bot.telegram.calls import call, unless_unmodified
+from bot.telegram.sending import TelegramSender
+from bridge.errors import BridgeError
+from bridge.model import IncomingMessage
+from bridge.ports import Card
+
+log = logging.getLogger(__name__)
+
+DELIVERED_REACTION = "👍"
+CARD_CALLBACK_PREFIX = "card:"
+
+
+def card_keyboard(card: Card) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=b.label, callback_data=CARD_CALLBACK_PREFIX + b.action)
+                for b in card.buttons
+            ]
+        ]
+    )
+
+
+class TelegramOperatorDesk:
+    def __init__(self, sender: TelegramSender, chat_id: int) -> None:
+        self._sender = sender
+        self._bot = sender.bot
+        self.chat_id = chat_id
+
+    async def open_topic(self, name: str) -> int:
+        topic = await call(lambda: self._bot.create_forum_topic(chat_id=self.chat_id, name=name))
+        return topic.message_thread_id
+
+    async def rename_topic(self, topic_id: int, name: str) -> None:
+        await unless_unmodified(
+            lambda: self._bot.edit_forum_topic(
+                chat_id=self.chat_id, message_thread_id=topic_id, name=name
+            )
+        )
+
+    async def close_topic(self, topic_id: int) -> None:
+        await unless_unmodified(
+            lambda: self._bot.close_forum_topic(chat_id=self.chat_id, message_thread_id=topic_id)
+        )
+
+    async def reopen_topic(self, topic_id: int) -> None:
+        await unless_unmodified(
+            lambda: self._bot.reopen_forum_topic(chat_id=self.chat_id, message_thread_id=topic_id)
+        )
+
+    async def post_card(self, topic_id: int, card: Card) -> int:
+        sent = await call(
+            lambda: self._bot.send_message(
+                chat_id=self.chat_id,
+                message_thread_id=topic_id,
+                text=card.html,
+                parse_mode="HTML",
+                reply_markup=card_keyboard(card),
+            )
+        )
+        return sent.message_id
+
+    async def update_card(self, message_id: int, card: Card) -> None:
+        try:
+            await unless_unmodified(
+                lambda: self._bot.edit_message_text(
+                    chat_id=self.chat_id,
+                    message_id=message_id,
+                    text=card.html,
+                    parse_mode="HTML",
+                    reply_markup=card_keyboard(card),
+                )
+            )
+        except BridgeError as error:  # an old card that cannot be edited is not worth failing
+            log.info("customer card %s not updated: %s", message_id, error)
+
+    async def relay(
+        self, topic_id: int, messages: Sequence[IncomingMessage], reply_to: int | None
+    ) -> list[int]:
+        return await self._sender.copy(self.chat_id, messages, reply_to, thread_id=topic_id)
+
+    async def apply_edit(self, message_id: int, message: IncomingMessage) -> bool:
+        return await self._sender.edit(self.chat_id, message_id, message)
+
+    async def post_note(self, topic_id: int, html: str, reply_to: int | None = None) -> int:
+        return await self._sender.send_html(
+            self.chat_id, html, thread_id=topic_id, reply_to=reply_to
+        )
+
+    async def mark_delivered(self, message_id: int) -> None:
+        try:
+            await call(
+                lambda: self._bot.set_message_reaction(
+                    chat_id=self.chat_id,
+                    message_id=message_id,
+                    reaction=[ReactionTypeEmoji(emoji=DELIVERED_REACTION)],
+                )
+            )
+        except BridgeError as error:  # the message was delivered; a missing mark is cosmetic
+            log.info("delivery mark on %s not set: %s", message_id, error)

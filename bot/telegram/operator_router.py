@@ -1,0 +1,93 @@
+"""The operators' forum group: messages in customer topics go to the customer; commands."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot.telegram.albums import AlbumCollector
+from bot.telegram.customer_router import RELAYABLE
+from bot.telegram.intake import lane_of_message
+from bot.telegram.mappers import incoming, operator_of
+from bot.telegram.operator_desk import CARD_CALLBACK_PREFIX
+from bridge.model import Operator
+from bridge.relay import CardAction, Relay
+
+
+def is_operator(message: Message, operator_chat_id: int) -> bool:
+    """A person in the group: not another bot; anonymous admins post as the group itself."""
+    if message.sender_chat is not None:
+        return message.sender_chat.id == operator_chat_id
+    return message.from_user is not None and not message.from_user.is_bot
+
+
+def operator_router(operator_chat_id: int) -> Router:
+    router = Router(name="operators")
+    in_topic = (F.chat.id == operator_chat_id) & F.is_topic_message.is_(True)
+    router.message.filter(in_topic)
+    router.edited_message.filter(in_topic)
+    router.callback_query.filter(F.message.chat.id == operator_chat_id)
+
+    @router.message(Command(*[a.value for a in CardAction]))
+    async def command(message: Message, command: CommandObject, relay: Relay) -> None:
+        if not is_operator(message, operator_chat_id) or message.message_thread_id is None:
+            return
+        answer = await relay.card_action(
+            message.message_thread_id, CardAction(command.command.lower()), operator_of(message)
+        )
+        if answer.startswith("This topic"):
+            await message.reply(answer)
+
+    @router.message(F.content_type.in_(RELAYABLE))
+    async def relay_message(message: Message, relay: Relay, albums: AlbumCollector) -> None:
+        thread_id = message.message_thread_id
+        if thread_id is None or not is_operator(message, operator_chat_id):
+            return
+        operator = operator_of(message)
+        lane = lane_of_message(message)
+        if message.media_group_id:
+
+            async def relay_album(items: list[Message]) -> None:
+                await relay.operator_wrote(thread_id, operator, [incoming(m) for m in items])
+
+            albums.add(lane, message, relay_album)
+            return
+        await albums.flush_lane(lane)
+        await relay.operator_wrote(thread_id, operator, [incoming(message)])
+
+    @router.edited_message(F.content_type.in_(RELAYABLE))
+    async def relay_edit(message: Message, relay: Relay) -> None:
+        if message.message_thread_id is not None and is_operator(message, operator_chat_id):
+            await relay.operator_edited(message.message_thread_id, incoming(message))
+
+    @router.callback_query(F.data.startswith(CARD_CALLBACK_PREFIX))
+    async def card_button(query: CallbackQuery, relay: Relay) -> None:
+        message = query.message
+        action = (query.data or "").removeprefix(CARD_CALLBACK_PREFIX)
+        if (
+            not isinstance(message, Message)
+            or message.message_thread_id is None
+            or (action not in CardAction.__members__.values())
+        ):
+            await query.answer()
+            return
+        operator = Operator(id=query.from_user.id, name=query.from_user.full_name)
+        answer = await relay.card_action(message.message_thread_id, CardAction(action), operator)
+        await query.answer(answer)
+
+    return router
+
+
+def setup_router() -> Router:
+    """`/chatid` in any group: the first step of the set-up is finding the group's id."""
+    router = Router(name="setup")
+
+    @router.message(Command("chatid"), F.chat.type.in_({"group", "supergroup"}))
+    async def chat_id(message: Message) -> None:
+        forum = "a forum (topics on)" if message.chat.is_forum else "not a forum: turn on Topics"
+        await message.reply(
+            f"OPERATOR_CHAT_ID={message.chat.id}\nThis group is {forum}.",
+        )
+
+    return router

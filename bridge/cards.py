@@ -1,0 +1,42 @@
+"""The customer card posted at the top of a topic, and the bridge's notes to operators.
+
+All customer-controlled strings are HTML-escaped here: a customer named `<a href=...>` must not
+put a link into the operators' group.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from bridge.model import Customer
+from bridge.ports import Card, CardButton
+from bridge.topic_names import clean_name
+
+
+def customer_card(customer: Customer, earlier_conversations: int) -> Card:
+    name = escape(clean_name(customer.full_name, limit=128) or f"Customer {customer.id}")
+    lines = [f"👤 <b>{name}</b>", f"Platform: {customer.platform.display_name}"]
+    if customer.username:
+        lines.append(f"Username: @{escape(clean_name(customer.username))}")
+    lines.append(f"Language: {escape(customer.language or 'unknown')}")
+    if customer.profile_url:
+        lines.append(f'Profile: <a href="{escape(customer.profile_url)}">open</a>')
+    for label, value in sorted(customer.details.items()):
+        lines.append(f"{escape(label.capitalize())}: {escape(clean_name(value))}")
+    lines.append(f"First contact: {_when(customer.first_seen_at)}")
+    lines.append(f"Earlier conversations: {earlier_conversations}")
+    if customer.banned:
+        lines.append("⛔ <b>Banned</b>: messages are not relayed.")
+    ban = CardButton("✅ Unban", "unban") if customer.banned else CardButton("⛔ Ban", "ban")
+    return Card(html="\n".join(lines), buttons=(CardButton("🔒 Close", "close"), ban))
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def quote(text: str, limit: int = 300) -> str:
+    """A customer text shortened and escaped for a note."""
+    short = text if len(text) <= limit else text[: limit - 1] + "…"
+    return escape(short)

@@ -1,0 +1,45 @@
+"""The core's small exception hierarchy; adapters translate platform errors into it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class BridgeError(Exception):
+    """Base of every error the core understands."""
+
+
+class ConfigError(BridgeError):
+    """Bad configuration: the message is one sentence that says what to fix."""
+
+
+class FailureReason(StrEnum):
+    """Why a message could not be delivered, in words operators understand."""
+
+    BLOCKED = "blocked"
+    NOT_SUBSCRIBED = "not_subscribed"
+    TOO_LONG = "too_long"
+    NOT_FOUND = "not_found"
+    UNSUPPORTED = "unsupported"
+    UNKNOWN = "unknown"
+
+
+class DeliveryFailed(BridgeError):
+    """A platform refused a message for good; retrying the same call will not help."""
+
+    def __init__(self, reason: FailureReason, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else str(reason))
+        self.reason = reason
+        self.detail = detail
+
+
+class TopicMissing(BridgeError):
+    """The customer's forum topic was deleted; the core makes a new one."""
+
+
+class RetryLater(BridgeError):
+    """The platform asked us to wait (Telegram 429, Viber status 12) or is briefly down."""
+
+    def __init__(self, seconds: float, detail: str = "") -> None:
+        super().__init__(f"retry after {seconds:g}s {detail}".strip())
+        self.seconds = seconds

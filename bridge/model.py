@@ -1,0 +1,166 @@
+"""Plain types the core speaks in: frozen dataclasses with no platform objects inside."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Platform(StrEnum):
+    """Where a customer lives."""
+
+    TELEGRAM = "telegram"
+    VIBER = "viber"
+
+    @property
+    def display_name(self) -> str:
+        return "Telegram" if self is Platform.TELEGRAM else "Viber"
+
+
+class ContentKind(StrEnum):
+    """What a message carries; one value per kind the bridge relays."""
+
+    TEXT = "text"
+    PHOTO = "photo"
+    VIDEO = "video"
+    ANIMATION = "animation"
+    DOCUMENT = "document"
+    AUDIO = "audio"
+    VOICE = "voice"
+    VIDEO_NOTE = "video_note"
+    STICKER = "sticker"
+    LOCATION = "location"
+    VENUE = "venue"
+    CONTACT = "contact"
+    POLL = "poll"
+    URL = "url"
+    OTHER = "other"
+
+
+class TopicState(StrEnum):
+    """The state a topic shows at a glance."""
+
+    NEW = "new"
+    WAITING = "waiting"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class TextEntity:
+    """Formatting of a span of text, in Telegram's terms (UTF-16 offsets)."""
+
+    type: str
+    offset: int
+    length: int
+    url: str | None = None
+    language: str | None = None
+    custom_emoji_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file carried by a message; `file_id` is the platform's handle, `url` a download link."""
+
+    kind: ContentKind
+    file_id: str | None = None
+    url: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """Where a message lives on its platform: enough to copy, reply to or edit it."""
+
+    platform: Platform
+    chat_id: str
+    message_id: str
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One message from a customer or an operator, platform-neutral.
+
+    `ref` points at the original so a same-platform adapter may copy it verbatim;
+    the other fields let any adapter rebuild it elsewhere.
+    """
+
+    ref: MessageRef
+    kind: ContentKind
+    text: str | None = None
+    entities: tuple[TextEntity, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    reply_to_message_id: str | None = None
+    album_id: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_internal_note(self) -> bool:
+        """Operators start a message with `!` to keep it inside the team."""
+        return self.kind is ContentKind.TEXT and (self.text or "").lstrip().startswith("!")
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    """What a platform tells us about a customer at the moment they write."""
+
+    platform: Platform
+    external_id: str
+    full_name: str
+    username: str | None = None
+    language: str | None = None
+    profile_url: str | None = None
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """A member of the operator group acting in a topic."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A stored customer with their topic."""
+
+    id: int
+    platform: Platform
+    external_id: str
+    full_name: str
+    username: str | None
+    language: str | None
+    profile_url: str | None
+    details: Mapping[str, str]
+    first_seen_at: datetime
+    topic_id: int | None
+    card_message_id: int | None
+    banned: bool
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.external_id}"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """One question from opening to closing; a customer has many, one open at a time."""
+
+    id: int
+    customer_id: int
+    opened_at: datetime
+    state: TopicState
+    first_operator_reply_at: datetime | None = None
+    last_customer_message_at: datetime | None = None
+    last_operator_message_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

@@ -1,0 +1,182 @@
+"""Ports: what the core needs from the outside world, as protocols adapters implement.
+
+Every method raises only `bridge.errors` exceptions: `DeliveryFailed` for a final refusal,
+`TopicMissing` when a topic is gone, `RetryLater` when the platform asks to wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from bridge.model import (
+    Conversation,
+    Customer,
+    CustomerProfile,
+    IncomingMessage,
+    Platform,
+)
+
+
+@dataclass(frozen=True)
+class CardButton:
+    """A button under the customer card; `action` is handled by `Relay.card_action`."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Card:
+    """The customer card at the top of a topic, as HTML the core has already escaped."""
+
+    html: str
+    buttons: tuple[CardButton, ...]
+
+
+class OperatorDesk(Protocol):
+    """The operators' forum group: one topic per customer."""
+
+    async def open_topic(self, name: str) -> int:
+        """Create a topic, return its thread id."""
+        ...
+
+    async def rename_topic(self, topic_id: int, name: str) -> None: ...
+
+    async def close_topic(self, topic_id: int) -> None: ...
+
+    async def reopen_topic(self, topic_id: int) -> None: ...
+
+    async def post_card(self, topic_id: int, card: Card) -> int:
+        """Post the card, return its message id."""
+        ...
+
+    async def update_card(self, message_id: int, card: Card) -> None: ...
+
+    async def relay(
+        self,
+        topic_id: int,
+        messages: Sequence[IncomingMessage],
+        reply_to: int | None,
+    ) -> list[int]:
+        """Show a customer's message (or album) in the topic; one group message id per item."""
+        ...
+
+    async def apply_edit(self, message_id: int, message: IncomingMessage) -> bool:
+        """Apply a customer's edit to the relayed copy; False when the platform cannot."""
+        ...
+
+    async def post_note(self, topic_id: int, html: str, reply_to: int | None = None) -> int:
+        """Post the bridge's own note (already escaped HTML) into the topic."""
+        ...
+
+    async def mark_delivered(self, message_id: int) -> None:
+        """Show on an operator's message that it reached the customer."""
+        ...
+
+
+class CustomerChannel(Protocol):
+    """Sending to customers on one platform."""
+
+    platform: Platform
+
+    async def deliver(
+        self,
+        customer: Customer,
+        messages: Sequence[IncomingMessage],
+        reply_to: str | None,
+    ) -> list[str]:
+        """Send an operator's message (or album); one platform message id per item."""
+        ...
+
+    async def apply_edit(
+        self, customer: Customer, message_id: str, message: IncomingMessage
+    ) -> bool:
+        """Apply an operator's edit; False when the platform cannot edit that message."""
+        ...
+
+    async def send_text(self, customer: Customer, text: str, reply_to: str | None = None) -> str:
+        """Send the bridge's own plain text (greeting, closing, corrections)."""
+        ...
+
+
+class CustomerRepository(Protocol):
+    async def upsert(self, profile: CustomerProfile, now: datetime) -> Customer: ...
+
+    async def get(self, customer_id: int) -> Customer | None: ...
+
+    async def by_topic(self, topic_id: int) -> Customer | None: ...
+
+    async def set_topic(
+        self, customer_id: int, topic_id: int | None, card_id: int | None
+    ) -> None: ...
+
+    async def set_banned(self, customer_id: int, banned: bool) -> None: ...
+
+
+class ConversationRepository(Protocol):
+    async def latest(self, customer_id: int) -> Conversation | None: ...
+
+    async def start(self, customer_id: int, now: datetime) -> Conversation: ...
+
+    async def count(self, customer_id: int) -> int: ...
+
+    async def save(self, conversation: Conversation) -> None: ...
+
+
+class MessageLinkRepository(Protocol):
+    async def add(
+        self,
+        customer_id: int,
+        conversation_id: int,
+        customer_message_id: str,
+        group_message_id: int,
+        from_customer: bool,
+        now: datetime,
+    ) -> None: ...
+
+    async def group_message_for(self, customer_id: int, customer_message_id: str) -> int | None: ...
+
+    async def customer_message_for(self, group_message_id: int) -> tuple[int, str] | None:
+        """(customer id, customer-side message id) of a group message."""
+        ...
+
+
+class ProcessedUpdateRepository(Protocol):
+    async def claim(self, key: str, now: datetime) -> bool:
+        """Record an update key; False when it was seen before."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: rolled back on exit unless `commit` was called."""
+
+    @property
+    def customers(self) -> CustomerRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
+
+    @property
+    def links(self) -> MessageLinkRepository: ...
+
+    @property
+    def updates(self) -> ProcessedUpdateRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

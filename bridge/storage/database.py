@@ -1,0 +1,65 @@
+"""Engine set-up and migrations, shared by `support-bridge run` and `support-bridge migrate`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bridge.errors import ConfigError
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """An engine tuned per backend: SQLite gets WAL, a busy timeout and foreign keys."""
+    try:
+        engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(
+            f"DATABASE_URL is not a usable async SQLAlchemy URL ({exc.__class__.__name__}): "
+            "use sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db."
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "bridge.storage:migrations")
+    config.attributes["connection"] = connection
+    return config
+
+
+async def migrate(engine: AsyncEngine) -> None:
+    """Bring the schema to the newest revision (idempotent)."""
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+    except (OSError, OperationalError, InterfaceError) as error:
+        raise ConfigError(
+            f"The database in DATABASE_URL cannot be used ({error.__class__.__name__}): "
+            "check the URL, that the server runs and that the file's folder is writable."
+        ) from None

@@ -1,0 +1,193 @@
+"""Data-access objects: they read and write rows and return plain core types; never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge.model import Conversation, Customer, CustomerProfile, Platform, TopicState
+from bridge.storage.tables import ConversationRow, CustomerRow, MessageLinkRow, ProcessedUpdateRow
+
+
+def _customer(row: CustomerRow) -> Customer:
+    return Customer(
+        id=row.id,
+        platform=Platform(row.platform),
+        external_id=row.external_id,
+        full_name=row.full_name,
+        username=row.username,
+        language=row.language,
+        profile_url=row.profile_url,
+        details=dict(row.details or {}),
+        first_seen_at=row.first_seen_at,
+        topic_id=row.topic_id,
+        card_message_id=row.card_message_id,
+        banned=row.banned,
+    )
+
+
+def _conversation(row: ConversationRow) -> Conversation:
+    return Conversation(
+        id=row.id,
+        customer_id=row.customer_id,
+        opened_at=row.opened_at,
+        state=TopicState(row.state),
+        first_operator_reply_at=row.first_operator_reply_at,
+        last_customer_message_at=row.last_customer_message_at,
+        last_operator_message_at=row.last_operator_message_at,
+        closed_at=row.closed_at,
+    )
+
+
+class SqlCustomers:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert(self, profile: CustomerProfile, now: datetime) -> Customer:
+        row = await self._session.scalar(
+            select(CustomerRow).where(
+                CustomerRow.platform == profile.platform.value,
+                CustomerRow.external_id == profile.external_id,
+            )
+        )
+        if row is None:
+            row = CustomerRow(
+                platform=profile.platform.value,
+                external_id=profile.external_id,
+                first_seen_at=now,
+                banned=False,
+            )
+            self._session.add(row)
+        row.full_name = profile.full_name[:256]
+        row.username = profile.username[:64] if profile.username else None
+        row.language = profile.language[:16] if profile.language else row.language
+        row.profile_url = profile.profile_url
+        row.details = dict(profile.details)
+        row.last_seen_at = now
+        await self._session.flush()
+        return _customer(row)
+
+    async def get(self, customer_id: int) -> Customer | None:
+        row = await self._session.get(CustomerRow, customer_id)
+        return _customer(row) if row else None
+
+    async def by_topic(self, topic_id: int) -> Customer | None:
+        query = select(CustomerRow).where(CustomerRow.topic_id == topic_id)
+        row = await self._session.scalar(query)
+        return _customer(row) if row else None
+
+    async def set_topic(self, customer_id: int, topic_id: int | None, card_id: int | None) -> None:
+        await self._session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(topic_id=topic_id, card_message_id=card_id)
+        )
+
+    async def set_banned(self, customer_id: int, banned: bool) -> None:
+        await self._session.execute(
+            update(CustomerRow).where(CustomerRow.id == customer_id).values(banned=banned)
+        )
+
+
+class SqlConversations:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def latest(self, customer_id: int) -> Conversation | None:
+        row = await self._session.scalar(
+            select(ConversationRow)
+            .where(ConversationRow.customer_id == customer_id)
+            .order_by(ConversationRow.id.desc())
+            .limit(1)
+        )
+        return _conversation(row) if row else None
+
+    async def start(self, customer_id: int, now: datetime) -> Conversation:
+        row = ConversationRow(customer_id=customer_id, state=TopicState.NEW.value, opened_at=now)
+        self._session.add(row)
+        await self._session.flush()
+        return _conversation(row)
+
+    async def count(self, customer_id: int) -> int:
+        total = await self._session.scalar(
+            select(func.count())
+            .select_from(ConversationRow)
+            .where(ConversationRow.customer_id == customer_id)
+        )
+        return int(total or 0)
+
+    async def save(self, conversation: Conversation) -> None:
+        await self._session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.id == conversation.id)
+            .values(
+                state=conversation.state.value,
+                first_operator_reply_at=conversation.first_operator_reply_at,
+                last_customer_message_at=conversation.last_customer_message_at,
+                last_operator_message_at=conversation.last_operator_message_at,
+                closed_at=conversation.closed_at,
+            )
+        )
+
+
+class SqlMessageLinks:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        customer_id: int,
+        conversation_id: int,
+        customer_message_id: str,
+        group_message_id: int,
+        from_customer: bool,
+        now: datetime,
+    ) -> None:
+        self._session.add(
+            MessageLinkRow(
+                customer_id=customer_id,
+                conversation_id=conversation_id,
+                customer_message_id=customer_message_id,
+                group_message_id=group_message_id,
+                from_customer=from_customer,
+                created_at=now,
+            )
+        )
+
+    async def group_message_for(self, customer_id: int, customer_message_id: str) -> int | None:
+        return await self._session.scalar(
+            select(MessageLinkRow.group_message_id)
+            .where(
+                MessageLinkRow.customer_id == customer_id,
+                MessageLinkRow.customer_message_id == customer_message_id,
+            )
+            .order_by(MessageLinkRow.id)
+            .limit(1)
+        )
+
+    async def customer_message_for(self, group_message_id: int) -> tuple[int, str] | None:
+        row = (
+            await self._session.execute(
+                select(MessageLinkRow.customer_id, MessageLinkRow.customer_message_id)
+                .where(MessageLinkRow.group_message_id == group_message_id)
+                .order_by(MessageLinkRow.id)
+                .limit(1)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+
+class SqlProcessedUpdates:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(self, key: str, now: datetime) -> bool:
+        try:
+            async with self._session.begin_nested():
+                self._session.add(ProcessedUpdateRow(key=key, processed_at=now))
+        except IntegrityError:
+            return False
+        return True

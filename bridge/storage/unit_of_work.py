@@ -1,0 +1,55 @@
+"""The unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bridge.storage.repositories import (
+    SqlConversations,
+    SqlCustomers,
+    SqlMessageLinks,
+    SqlProcessedUpdates,
+)
+
+
+class SqlUnitOfWork:
+    customers: SqlCustomers
+    conversations: SqlConversations
+    links: SqlMessageLinks
+    updates: SqlProcessedUpdates
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        self.customers = SqlCustomers(self._session)
+        self.conversations = SqlConversations(self._session)
+        self.links = SqlMessageLinks(self._session)
+        self.updates = SqlProcessedUpdates(self._session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._session.rollback()
+        await self._session.close()
+
+    async def commit(self) -> None:
+        await self._session.commit()
+
+
+class SqlUnitOfWorkFactory:
+    """Makes a fresh unit of work per use; the composition root hands this to the core."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions)

@@ -1,0 +1,36 @@
+"""Topic names: a state marker plus the customer's name, safe for Telegram's 128-char limit."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from bridge.model import Customer, TopicState
+
+MAX_TOPIC_NAME = 128
+
+STATE_MARKERS: dict[TopicState, str] = {
+    TopicState.NEW: "🆕",
+    TopicState.WAITING: "🔴",
+    TopicState.ANSWERED: "🟢",
+    TopicState.CLOSED: "✅",
+}
+
+
+def clean_name(raw: str, limit: int = 64) -> str:
+    """Drop control and bidi-override characters and squeeze spaces.
+
+    Customer names are hostile input: a right-to-left override or a newline must not
+    scramble the operators' topic list.
+    """
+    kept = [ch for ch in raw if unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"}]
+    text = " ".join("".join(kept).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def topic_name(customer: Customer, state: TopicState) -> str:
+    """`🆕 Olena Kovalenko` — the marker shows the state in the topic list."""
+    name = clean_name(customer.full_name) or f"Customer {customer.id}"
+    suffix = "" if customer.platform.value == "telegram" else f" · {customer.platform.display_name}"
+    return f"{STATE_MARKERS[state]} {name}{suffix}"[:MAX_TOPIC_NAME]
