@@ -109,7 +109,7 @@ class Application:
                 poll(bot, intake, allowed, settings.polling_timeout_seconds)
             )
             log.info("long polling mode (PUBLIC_URL is not set)")
-        app[READY] = True
+        app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
 
     async def stop(self) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Lanes:
@@ -38,8 +40,13 @@ class Lanes:
         """Run in a lane without waiting; the task is tracked for a clean shutdown."""
         task: asyncio.Task[object] = asyncio.ensure_future(self.run(key, job))
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
+        task.add_done_callback(self._finished)
         return task
+
+    def _finished(self, task: asyncio.Task[object]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("work in lane failed", exc_info=task.exception())
 
     @property
     def busy(self) -> int:

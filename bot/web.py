@@ -15,11 +15,17 @@ from pydantic import ValidationError
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
-READY = web.AppKey("ready", bool)
+class Readiness:
+    """Flipped once start-up is complete; `/healthz` answers 503 until then."""
+
+    ready = False
+
+
+READY = web.AppKey("ready", Readiness)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    if not request.app[READY]:
+    if not request.app[READY].ready:
         return web.json_response({"status": "starting"}, status=503)
     return web.json_response({"status": "ok"})
 
@@ -50,6 +56,6 @@ def telegram_webhook(
 
 def make_web_app(max_body_bytes: int) -> web.Application:
     app = web.Application(client_max_size=max_body_bytes)
-    app[READY] = False
+    app[READY] = Readiness()
     app.router.add_get("/healthz", healthz)
     return app

@@ -87,7 +87,8 @@ def reply_target(message: Message) -> str | None:
 
 
 def incoming(message: Message) -> IncomingMessage:
-    kind = _KINDS.get(str(message.content_type), ContentKind.OTHER)
+    content_type = message.content_type
+    kind = _KINDS.get(getattr(content_type, "value", content_type), ContentKind.OTHER)
     if message.animation is not None:
         kind = ContentKind.ANIMATION  # Telegram also fills `document` for animations
     text = message.text if message.text is not None else message.caption

@@ -1,0 +1,135 @@
+"""Fakes of the core's ports (operator desk, customer channel, clock) for core-rule tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bridge.errors import DeliveryFailed, TopicMissing
+from bridge.model import Customer, IncomingMessage, Platform
+from bridge.ports import Card
+
+
+class FixedClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.moment = start or datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+@dataclass
+class FakeTopic:
+    name: str
+    closed: bool = False
+    deleted: bool = False
+    posts: list[tuple[str, object]] = field(default_factory=list)
+
+
+class FakeDesk:
+    """An operator desk in memory: topics with what was posted into each."""
+
+    def __init__(self) -> None:
+        self.topics: dict[int, FakeTopic] = {}
+        self.cards: dict[int, Card] = {}
+        self.delivered: list[int] = []
+        self._next_id = 100
+
+    def _id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _topic(self, topic_id: int) -> FakeTopic:
+        topic = self.topics.get(topic_id)
+        if topic is None or topic.deleted:
+            raise TopicMissing("message thread not found")
+        return topic
+
+    async def open_topic(self, name: str) -> int:
+        topic_id = self._id()
+        self.topics[topic_id] = FakeTopic(name)
+        return topic_id
+
+    async def rename_topic(self, topic_id: int, name: str) -> None:
+        self._topic(topic_id).name = name
+
+    async def close_topic(self, topic_id: int) -> None:
+        self._topic(topic_id).closed = True
+
+    async def reopen_topic(self, topic_id: int) -> None:
+        self._topic(topic_id).closed = False
+
+    async def post_card(self, topic_id: int, card: Card) -> int:
+        message_id = self._id()
+        self._topic(topic_id).posts.append(("card", card))
+        self.cards[message_id] = card
+        return message_id
+
+    async def update_card(self, message_id: int, card: Card) -> None:
+        self.cards[message_id] = card
+
+    async def relay(
+        self, topic_id: int, messages: Sequence[IncomingMessage], reply_to: int | None
+    ) -> list[int]:
+        topic = self._topic(topic_id)
+        ids = []
+        for message in messages:
+            topic.posts.append(("relay", (message.text, reply_to)))
+            ids.append(self._id())
+        return ids
+
+    async def apply_edit(self, message_id: int, message: IncomingMessage) -> bool:
+        return False
+
+    async def post_note(self, topic_id: int, html: str, reply_to: int | None = None) -> int:
+        self._topic(topic_id).posts.append(("note", html))
+        return self._id()
+
+    async def mark_delivered(self, message_id: int) -> None:
+        self.delivered.append(message_id)
+
+    def notes(self, topic_id: int) -> list[str]:
+        return [str(body) for kind, body in self.topics[topic_id].posts if kind == "note"]
+
+
+class FakeChannel:
+    """Customers on one platform, in memory; `refuse` makes the next sends fail."""
+
+    platform = Platform.TELEGRAM
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str | None, str | None]] = []
+        self.refuse: DeliveryFailed | None = None
+        self._next_id = 1000  # apart from the ids tests give customers' own messages
+
+    async def deliver(
+        self, customer: Customer, messages: Sequence[IncomingMessage], reply_to: str | None
+    ) -> list[str]:
+        if self.refuse:
+            raise self.refuse
+        ids = []
+        for message in messages:
+            self._next_id += 1
+            self.sent.append((customer.external_id, message.text, reply_to))
+            ids.append(str(self._next_id))
+        return ids
+
+    @property
+    def last_id(self) -> str:
+        return str(self._next_id)
+
+    async def apply_edit(
+        self, customer: Customer, message_id: str, message: IncomingMessage
+    ) -> bool:
+        return False
+
+    async def send_text(self, customer: Customer, text: str, reply_to: str | None = None) -> str:
+        if self.refuse:
+            raise self.refuse
+        self._next_id += 1
+        self.sent.append((customer.external_id, text, reply_to))
+        return str(self._next_id)

@@ -1,0 +1,1949 @@
+"""A fake Telegram Bot API server for end-to-end tests of support-bridge.
+
+The app talks to it over real HTTP through aiogram (``TelegramAPIServer.from_base(fake.url)``),
+so the whole stack (request encoding, pydantic validation of answers, error classes) is
+exercised.  The fake keeps a small in-memory world (users, chats, messages, forum topics,
+files, webhook, pending updates), answers with the real JSON shapes and error texts, and
+records every call so tests can assert on what the app did.  Nothing here sleeps: waiting is
+always done on a change event that fires after every call and every state change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import itertools
+import json
+import mimetypes
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any, ClassVar
+
+from aiohttp import BodyPartReader, ClientSession, ClientTimeout, MultipartReader, web
+from aiohttp.web_request import FileField
+
+JSON = dict[str, Any]
+
+DEFAULT_OPERATOR_CHAT_ID = -1001234567890
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+TOPIC_NAME_LIMIT = 128
+TOPIC_COLORS = (0x6FB9F0, 0xFFD67E, 0xCB86DB, 0x8EEE98, 0xFF93B2, 0xFB6F5F)
+
+# Telegram's standard (free) reaction emoji, exactly as the Bot API spells them.
+STANDARD_REACTIONS: frozenset[str] = frozenset(
+    (
+        "👍",
+        "👎",
+        "❤",
+        "🔥",
+        "🥰",
+        "👏",
+        "😁",
+        "🤔",
+        "🤯",
+        "😱",
+        "🤬",
+        "😢",
+        "🎉",
+        "🤩",
+        "🤮",
+        "💩",
+        "🙏",
+        "👌",
+        "🕊",
+        "🤡",
+        "🥱",
+        "🥴",
+        "😍",
+        "🐳",
+        "❤\u200d🔥",
+        "🌚",
+        "🌭",
+        "💯",
+        "🤣",
+        "⚡",
+        "🍌",
+        "🏆",
+        "💔",
+        "🤨",
+        "😐",
+        "🍓",
+        "🍾",
+        "💋",
+        "🖕",
+        "😈",
+        "😴",
+        "😭",
+        "🤓",
+        "👻",
+        "👨\u200d💻",
+        "👀",
+        "🎃",
+        "🙈",
+        "😇",
+        "😨",
+        "🤝",
+        "✍",
+        "🤗",
+        "🫡",
+        "🎅",
+        "🎄",
+        "☃",
+        "💅",
+        "🤪",
+        "🗿",
+        "🆒",
+        "💘",
+        "🙉",
+        "🦄",
+        "😘",
+        "💊",
+        "🙊",
+        "😎",
+        "👾",
+        "🤷\u200d♂",
+        "🤷",
+        "🤷\u200d♀",
+        "😡",
+    )
+)
+
+# Message fields that carry copyable content (everything else is metadata or a service event).
+CONTENT_KEYS = (
+    "text",
+    "entities",
+    "link_preview_options",
+    "caption",
+    "caption_entities",
+    "show_caption_above_media",
+    "has_media_spoiler",
+    "photo",
+    "video",
+    "animation",
+    "document",
+    "audio",
+    "voice",
+    "video_note",
+    "sticker",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+)
+PRIMARY_CONTENT = (
+    "text",
+    "photo",
+    "video",
+    "animation",
+    "document",
+    "audio",
+    "voice",
+    "video_note",
+    "sticker",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+)
+MEDIA_KINDS = ("photo", "video", "animation", "document", "audio", "voice", "video_note", "sticker")
+# Keys the fake keeps on stored messages for tests only; never sent to the app.
+PRIVATE_KEYS = ("html", "reactions")
+# Form fields that are strings even when they look like JSON numbers (e.g. text="42").
+STRING_FIELDS = frozenset(
+    {
+        "text",
+        "caption",
+        "name",
+        "title",
+        "address",
+        "question",
+        "first_name",
+        "last_name",
+        "phone_number",
+        "vcard",
+        "emoji",
+        "icon_custom_emoji_id",
+        "custom_emoji_id",
+        "callback_query_id",
+        "url",
+        "secret_token",
+        "parse_mode",
+        "data",
+        "file_id",
+        "foursquare_id",
+        "foursquare_type",
+        "google_place_id",
+        "google_place_type",
+        "explanation",
+        "business_connection_id",
+        "message_effect_id",
+        "ip_address",
+        "inline_message_id",
+        "language_code",
+        "performer",
+        "description",
+        "short_description",
+        "action",
+        *MEDIA_KINDS,
+        "thumbnail",
+    }
+)
+DEFAULT_ALLOWED_UPDATES = frozenset(
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "inline_query",
+        "chosen_inline_result",
+        "callback_query",
+        "shipping_query",
+        "pre_checkout_query",
+        "purchased_paid_media",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "chat_boost",
+        "removed_chat_boost",
+    }
+)
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+    "the webhook first"
+)
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API; raised inside handlers, turned into JSON by the server."""
+
+    def __init__(self, error_code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(f"{error_code} {description}")
+        self.error_code = error_code
+        self.description = description
+        self.retry_after = retry_after
+
+    def payload(self) -> JSON:
+        """The exact JSON body Telegram would send."""
+        body: JSON = {"ok": False, "error_code": self.error_code, "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+def bad(description: str) -> ApiError:
+    """Shorthand for the most common error: 400 with a "Bad Request: ..." text."""
+    return ApiError(400, f"Bad Request: {description}")
+
+
+@dataclass
+class Call:
+    """One recorded API request (failed ones included), so tests can assert on app behaviour."""
+
+    method: str
+    params: JSON
+    at: float
+    files: dict[str, StoredFile] = field(default_factory=dict)
+
+
+@dataclass
+class Topic:
+    """A forum topic of the operator group, as the fake's world knows it."""
+
+    thread_id: int
+    name: str
+    icon_color: int
+    icon_custom_emoji_id: str | None = None
+    closed: bool = False
+    deleted: bool = False
+
+    def as_api(self) -> JSON:
+        """The ForumTopic object returned by createForumTopic."""
+        out: JSON = {
+            "message_thread_id": self.thread_id,
+            "name": self.name,
+            "icon_color": self.icon_color,
+        }
+        if self.icon_custom_emoji_id:
+            out["icon_custom_emoji_id"] = self.icon_custom_emoji_id
+        return out
+
+
+@dataclass
+class StoredFile:
+    """A file known to the fake: uploaded by the app or created by a content factory."""
+
+    file_id: str
+    file_unique_id: str
+    file_path: str
+    data: bytes
+    file_name: str | None = None
+    mime_type: str | None = None
+
+    def as_api(self) -> JSON:
+        """The File object returned by getFile."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": len(self.data),
+            "file_path": self.file_path,
+        }
+
+
+@dataclass
+class _Failure:
+    """An injected error waiting for the next matching calls."""
+
+    method: str
+    error: ApiError
+    times: int
+    when: Callable[[JSON], bool] | None
+
+
+@dataclass
+class _Request:
+    """A decoded API request handed to the method handlers."""
+
+    method: str
+    params: JSON
+    files: dict[str, StoredFile]
+
+
+def utf16_len(text: str) -> int:
+    """Telegram measures entity offsets in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _HtmlEntities(HTMLParser):
+    """Parses Telegram-flavoured HTML into plain text plus MessageEntity dicts."""
+
+    TAGS: ClassVar[dict[str, str]] = {
+        "b": "bold",
+        "strong": "bold",
+        "i": "italic",
+        "em": "italic",
+        "u": "underline",
+        "ins": "underline",
+        "s": "strikethrough",
+        "strike": "strikethrough",
+        "del": "strikethrough",
+        "tg-spoiler": "spoiler",
+        "span": "spoiler",
+        "code": "code",
+        "pre": "pre",
+        "a": "text_link",
+        "blockquote": "blockquote",
+        "tg-emoji": "custom_emoji",
+    }
+
+    def __init__(self, source: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.source = source
+        self.parts: list[str] = []
+        self.text_pos = 0
+        self.stack: list[tuple[str, int, dict[str, str | None]]] = []
+        self.entities: list[JSON] = []
+        self.languages: dict[int, str] = {}
+
+    def _byte_offset(self) -> int:
+        line, col = self.getpos()
+        lines = self.source.split("\n")
+        prefix = "\n".join(lines[: line - 1]) + ("\n" if line > 1 else "") + lines[line - 1][:col]
+        return len(prefix.encode())
+
+    def _fail(self, text: str) -> ApiError:
+        return bad(f"can't parse entities: {text}")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag not in self.TAGS or (tag == "span" and attributes.get("class") != "tg-spoiler"):
+            raise self._fail(f'Unsupported start tag "{tag}" at byte offset {self._byte_offset()}')
+        self.stack.append((tag, self.text_pos, attributes))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1][0] != tag:
+            expected = f', expected "</{self.stack[-1][0]}>"' if self.stack else ""
+            raise self._fail(
+                f"Unmatched end tag at byte offset {self._byte_offset()}{expected}, "
+                f'found "</{tag}>"'
+            )
+        name, start, attributes = self.stack.pop()
+        length = self.text_pos - start
+        css = attributes.get("class") or ""
+        if name == "code" and self.stack and self.stack[-1][0] == "pre" and css:
+            self.languages[self.stack[-1][1]] = css.removeprefix("language-")
+            return
+        if length == 0:
+            return
+        entity: JSON = {"type": self.TAGS[name], "offset": start, "length": length}
+        if name == "a":
+            href = attributes.get("href") or ""
+            match = re.fullmatch(r"tg://user\?id=(\d+)", href)
+            if match:
+                user = {"id": int(match[1]), "is_bot": False, "first_name": "User"}
+                entity = {**entity, "type": "text_mention", "user": user}
+            else:
+                entity["url"] = href
+        elif name == "pre" and start in self.languages:
+            entity["language"] = self.languages[start]
+        elif name == "tg-emoji":
+            entity["custom_emoji_id"] = attributes.get("emoji-id") or ""
+        elif name == "blockquote" and "expandable" in attributes:
+            entity["type"] = "expandable_blockquote"
+        self.entities.append(entity)
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+        self.text_pos += utf16_len(data)
+
+    def result(self) -> tuple[str, list[JSON]]:
+        """Plain text and entities sorted the way Telegram returns them."""
+        self.close()
+        if self.stack:
+            tag = self.stack[-1][0]
+            raise self._fail(f'Can\'t find end tag corresponding to start tag "{tag}"')
+        entities = sorted(self.entities, key=lambda e: (e["offset"], -e["length"]))
+        return "".join(self.parts), entities
+
+
+def parse_html(source: str) -> tuple[str, list[JSON]]:
+    """Turn a parse_mode=HTML string into (plain text, entities) like Telegram does."""
+    parser = _HtmlEntities(source)
+    parser.feed(source)
+    return parser.result()
+
+
+def _decode_value(key: str, value: Any) -> Any:
+    """Form fields arrive as strings; JSON-decode the ones that are not text by nature."""
+    if not isinstance(value, str) or key in STRING_FIELDS:
+        return value
+    stripped = value.strip()
+    if stripped[:1] in ("{", "[") or stripped in ("true", "false", "null"):
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            return value
+    if re.fullmatch(r"-?\d+", stripped):
+        return int(stripped)
+    if re.fullmatch(r"-?\d+\.\d*(e-?\d+)?", stripped):
+        return float(stripped)
+    return value
+
+
+def _public(message: JSON) -> JSON:
+    """A deep copy of a stored message without the fake's test-only keys."""
+    out = copy.deepcopy(message)
+    for key in PRIVATE_KEYS:
+        out.pop(key, None)
+    return out
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _update_kind(update: JSON) -> str:
+    return next((key for key in update if key != "update_id"), "")
+
+
+class FakeTelegram:
+    """In-memory Telegram world plus a Bot API HTTP server for it."""
+
+    def __init__(
+        self,
+        token: str = "123456:TEST-token",  # noqa: S107 - a fake token for tests
+        *,
+        operator_chat_id: int = DEFAULT_OPERATOR_CHAT_ID,
+    ) -> None:
+        self.token = token
+        self.operator_chat_id = operator_chat_id
+        self.bot_id = int(token.split(":", 1)[0])
+        self.bot_username = "support_bridge_test_bot"
+        self.bot_user: JSON = {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Support Bot",
+            "username": self.bot_username,
+        }
+        self.url = ""
+        # configuration of the world
+        self.group_is_forum = True
+        self.bot_status = "administrator"
+        self.bot_can_manage_topics = True
+        self.group_title = "Support operators"
+        # world state
+        self.users: dict[int, JSON] = {}
+        self.blocked: set[int] = set()
+        self.member_status: dict[int, str] = {}
+        self.chats: dict[int, JSON] = {}
+        self.messages: dict[int, dict[int, JSON]] = {}
+        self.topics: dict[int, Topic] = {}
+        self.files: dict[str, StoredFile] = {}
+        self.webhook: JSON = {"url": "", "secret_token": None, "allowed_updates": None}
+        self.pending_updates: list[JSON] = []
+        self.allowed_updates: list[str] = []
+        self.commands: dict[str, list[JSON]] = {}
+        self.callback_queries: dict[str, JSON] = {}
+        self.callback_answers: dict[str, JSON] = {}
+        self.calls: list[Call] = []
+        self.server_errors: list[str] = []
+        self.downloads: list[str] = []
+        self._failures: list[_Failure] = []
+        self._media: dict[str, tuple[str, Any]] = {}
+        self._next_message_id: dict[int, int] = {}
+        self._ids = itertools.count(1)
+        self._user_ids = itertools.count(700_000_001)
+        self._update_ids = itertools.count(500_000_001)
+        self._event = asyncio.Event()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self._client: ClientSession | None = None
+        self.chats[operator_chat_id] = {"id": operator_chat_id, "type": "supergroup"}
+        self.messages[operator_chat_id] = {}
+        # the group has history: its ids never collide with private ones or General's thread 1
+        self._next_message_id[operator_chat_id] = 100
+        self.owner = self.add_user("Olena", last_name="Owner", username="support_owner")
+        self.member_status[self.owner["id"]] = "creator"
+        self._methods: dict[str, Callable[[_Request], Any]] = {
+            name.removeprefix("api_").lower(): getattr(self, name)
+            for name in dir(self)
+            if name.startswith("api_")
+        }
+
+    # ------------------------------------------------------------------ server lifecycle
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 on a free port and set ``url``."""
+        self._closing = False
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        self._client = ClientSession(timeout=ClientTimeout(total=30))
+
+    async def stop(self) -> None:
+        """Release long polls and shut the server down."""
+        self._closing = True
+        self._changed()
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeTelegram:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ change notification
+
+    def _changed(self) -> None:
+        """Wake everyone waiting on the world (wait_for, long polls)."""
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
+    async def wait_for(
+        self,
+        predicate: Callable[[], Any],
+        timeout: float = 5.0,  # noqa: ASYNC109 - the deadline is the point of this helper
+    ) -> Any:
+        """Re-check ``predicate`` after every call/state change; return its truthy value."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            event = self._event
+            value = predicate()
+            if value:
+                return value
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"condition not met within {timeout}s\n{self.dump_calls()}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+    def dump_calls(self, last: int = 25) -> str:
+        """The last calls (without getUpdates noise) for assertion messages."""
+        calls = [c for c in self.calls if c.method.lower() != "getupdates"][-last:]
+        lines = [f"last {len(calls)} calls (getUpdates omitted):"]
+        lines += [f"  {c.method} {json.dumps(c.params, ensure_ascii=False)[:400]}" for c in calls]
+        if self.server_errors:
+            lines.append("fake server errors:")
+            lines += [f"  {e}" for e in self.server_errors]
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ HTTP layer
+
+    async def _decode(self, request: web.Request) -> tuple[JSON, dict[str, StoredFile]]:
+        params: JSON = {}
+        files: dict[str, StoredFile] = {}
+        raw: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            body = await request.json()
+            if isinstance(body, dict):
+                raw.update(body)
+        elif request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, FileField):
+                    data = value.file.read()
+                    files[key] = self._new_file(
+                        "documents", data, file_name=value.filename, mime_type=value.content_type
+                    )
+                else:
+                    raw[key] = value
+        for key, value in raw.items():
+            params[key] = _decode_value(key, value)
+        return params, files
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        try:
+            params, files = await self._decode(request)
+        except Exception as exc:  # reported to the test via params
+            params, files = {"_undecodable": repr(exc)}, {}
+        status, body = await self._dispatch(request.match_info["token"], method, params, files)
+        return web.json_response(body, status=status, dumps=_dumps)
+
+    async def _dispatch(
+        self, token: str, method: str, params: JSON, files: dict[str, StoredFile]
+    ) -> tuple[int, JSON]:
+        """Record the call, apply injected failures, run the handler; (status, JSON body)."""
+        self.calls.append(Call(method, params, time.monotonic(), files))
+        self._changed()
+        try:
+            if token != self.token:
+                raise ApiError(401, "Unauthorized")
+            handler = self._methods.get(method.lower())
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            self._maybe_fail(method, params)
+            result = handler(_Request(method, params, files))
+            if isinstance(result, Awaitable):
+                result = await result
+            body: JSON = {"ok": True, "result": result}
+            status = 200
+        except ApiError as err:
+            body, status = err.payload(), err.error_code
+        except Exception as exc:  # a fake bug must show, not hang
+            self.server_errors.append(f"{method}: {exc!r}")
+            body = {"ok": False, "error_code": 500, "description": f"Internal Server Error: {exc}"}
+            status = 500
+        finally:
+            self._changed()
+        return status, body
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
+        path = request.match_info["path"]
+        self.downloads.append(path)
+        self._changed()
+        stored = next((f for f in self.files.values() if f.file_path == path), None)
+        if stored is None:
+            return web.json_response(ApiError(404, "Not Found").payload(), status=404)
+        return web.Response(body=stored.data, content_type="application/octet-stream")
+
+    def _maybe_fail(self, method: str, params: JSON) -> None:
+        for failure in self._failures:
+            if failure.method == method.lower() and (failure.when is None or failure.when(params)):
+                failure.times -= 1
+                if failure.times <= 0:
+                    self._failures.remove(failure)
+                raise failure.error
+
+    # ------------------------------------------------------------------ world configuration
+
+    def add_user(
+        self,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "uk",
+        is_bot: bool = False,
+    ) -> JSON:
+        """Create a User (id auto) and its private chat with the bot (chat.id == user.id)."""
+        user: JSON = {"id": next(self._user_ids), "is_bot": is_bot, "first_name": first_name}
+        if last_name is not None:
+            user["last_name"] = last_name
+        if username is not None:
+            user["username"] = username
+        if language_code is not None and not is_bot:
+            user["language_code"] = language_code
+        self.users[user["id"]] = user
+        chat: JSON = {"id": user["id"], "type": "private", "first_name": first_name}
+        if last_name is not None:
+            chat["last_name"] = last_name
+        if username is not None:
+            chat["username"] = username
+        self.chats[user["id"]] = chat
+        self.messages[user["id"]] = {}
+        return copy.deepcopy(user)
+
+    def block_bot(self, user_id: int, blocked: bool = True) -> None:
+        """Make the user block (or unblock) the bot: sends to them fail with 403."""
+        if blocked:
+            self.blocked.add(user_id)
+        else:
+            self.blocked.discard(user_id)
+        self._changed()
+
+    def set_member_status(self, user_id: int, status: str) -> None:
+        """Status getChatMember reports for a user in the operator group (left, kicked...)."""
+        self.member_status[user_id] = status
+        self._changed()
+
+    def create_topic(self, name: str, *, icon_color: int = TOPIC_COLORS[0]) -> Topic:
+        """A topic created by a human admin (not the bot); no API call recorded."""
+        return self._create_topic(name, icon_color, None, self.owner)
+
+    def delete_topic(self, thread_id: int) -> None:
+        """As if an admin deleted the topic: it and its messages disappear."""
+        self._delete_topic(thread_id)
+        self._changed()
+
+    def fail(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        when: Callable[[JSON], bool] | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` (matching ``when``) fail with this error."""
+        error = ApiError(error_code, description, retry_after)
+        self._failures.append(_Failure(method.lower(), error, times, when))
+
+    # ------------------------------------------------------------------ media factories
+
+    def _new_file(
+        self,
+        folder: str,
+        data: bytes,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        extension: str | None = None,
+    ) -> StoredFile:
+        number = next(self._ids)
+        if extension is None:
+            guessed = mimetypes.guess_extension(mime_type or "") if mime_type else None
+            suffix = file_name.rsplit(".", 1)[-1] if file_name and "." in file_name else None
+            extension = suffix or (guessed or ".bin").lstrip(".")
+        stored = StoredFile(
+            file_id=f"BQACAgIAAxkBAAI{number:06d}{random.randbytes(6).hex()}",
+            file_unique_id=f"AgAD{number:06d}",
+            file_path=f"{folder}/file_{number}.{extension}",
+            data=data,
+            file_name=file_name,
+            mime_type=mime_type,
+        )
+        self.files[stored.file_id] = stored
+        return stored
+
+    def _base_media(self, stored: StoredFile) -> JSON:
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+        }
+
+    def _build_media(self, kind: str, stored: StoredFile) -> Any:
+        """The API object of ``kind`` for a file, registered so its file_id can be reused."""
+        base = self._base_media(stored)
+        name, mime = stored.file_name, stored.mime_type
+        value: Any
+        if kind == "photo":
+            small = self._new_file("photos", stored.data, extension="jpg")
+            stored.file_path = re.sub(r"^[^/]+/", "photos/", stored.file_path)
+            value = [
+                {**self._base_media(small), "width": 90, "height": 51},
+                {**base, "width": 1280, "height": 720},
+            ]
+            self._media[small.file_id] = (kind, value)
+        elif kind == "document":
+            value = {
+                **base,
+                "file_name": name or "file.bin",
+                "mime_type": mime or "application/octet-stream",
+            }
+        elif kind == "video":
+            value = {
+                **base,
+                "width": 1280,
+                "height": 720,
+                "duration": 5,
+                "file_name": name or "video.mp4",
+                "mime_type": "video/mp4",
+            }
+        elif kind == "animation":
+            value = {
+                **base,
+                "width": 320,
+                "height": 240,
+                "duration": 3,
+                "file_name": name or "animation.gif.mp4",
+                "mime_type": "video/mp4",
+            }
+        elif kind == "audio":
+            value = {
+                **base,
+                "duration": 60,
+                "performer": "Test Artist",
+                "title": "Test Track",
+                "file_name": name or "track.mp3",
+                "mime_type": "audio/mpeg",
+            }
+        elif kind == "voice":
+            value = {**base, "duration": 3, "mime_type": "audio/ogg"}
+        elif kind == "video_note":
+            value = {**base, "length": 240, "duration": 4}
+        elif kind == "sticker":
+            value = {
+                **base,
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+                "emoji": "👍",
+                "set_name": "TestStickers",
+            }
+        else:
+            raise ValueError(f"unknown media kind {kind}")
+        self._media[stored.file_id] = (kind, value)
+        return copy.deepcopy(value)
+
+    def photo(self, data: bytes = b"\x89PNG\r\n\x1a\nfake-photo") -> list[JSON]:
+        """A PhotoSize list (small + large) backed by downloadable bytes."""
+        return self._build_media("photo", self._new_file("photos", data, extension="jpg"))
+
+    def document(
+        self,
+        file_name: str = "policy.pdf",
+        data: bytes = b"%PDF-1.4 fake document",
+        mime_type: str = "application/pdf",
+    ) -> JSON:
+        """A Document with a name, MIME type and downloadable bytes."""
+        stored = self._new_file("documents", data, file_name=file_name, mime_type=mime_type)
+        return self._build_media("document", stored)
+
+    def video(self, data: bytes = b"fake-mp4-video") -> JSON:
+        """A Video object backed by downloadable bytes."""
+        return self._build_media("video", self._new_file("videos", data, extension="mp4"))
+
+    def animation(self, data: bytes = b"fake-gif-animation") -> JSON:
+        """An Animation object (GIF as MP4) backed by downloadable bytes."""
+        return self._build_media("animation", self._new_file("animations", data, extension="mp4"))
+
+    def audio(self, data: bytes = b"fake-mp3-audio") -> JSON:
+        """An Audio object backed by downloadable bytes."""
+        return self._build_media("audio", self._new_file("music", data, extension="mp3"))
+
+    def voice(self, data: bytes = b"OggS-fake-voice") -> JSON:
+        """A Voice object backed by downloadable bytes."""
+        return self._build_media("voice", self._new_file("voice", data, extension="oga"))
+
+    def video_note(self, data: bytes = b"fake-video-note") -> JSON:
+        """A VideoNote object backed by downloadable bytes."""
+        return self._build_media("video_note", self._new_file("video_notes", data, extension="mp4"))
+
+    def sticker(self, data: bytes = b"RIFF-fake-webp") -> JSON:
+        """A regular Sticker backed by downloadable bytes."""
+        return self._build_media("sticker", self._new_file("stickers", data, extension="webp"))
+
+    def file_data(self, file_id: str) -> bytes:
+        """Bytes behind a file_id (uploaded by the app or made by a factory)."""
+        return self.files[file_id].data
+
+    # ------------------------------------------------------------------ world internals
+
+    def _chat_public(self, chat_id: int) -> JSON:
+        chat = copy.deepcopy(self.chats[chat_id])
+        if chat_id == self.operator_chat_id:
+            chat["title"] = self.group_title
+            if self.group_is_forum:
+                chat["is_forum"] = True
+        return chat
+
+    def _store(
+        self,
+        chat_id: int,
+        sender: JSON | None,
+        content: JSON,
+        *,
+        thread_id: int | None = None,
+        reply_to: JSON | None = None,
+    ) -> JSON:
+        """Put a new message into a chat with the next message_id and Telegram's thread quirks."""
+        message_id = self._next_message_id.get(chat_id, 0) + 1
+        self._next_message_id[chat_id] = message_id
+        message: JSON = {"message_id": message_id}
+        if sender is not None:
+            message["from"] = copy.deepcopy(sender)
+        message["chat"] = self._chat_public(chat_id)
+        message["date"] = int(time.time())
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+            if reply_to is None and thread_id in self.messages[chat_id]:
+                reply_to = self.messages[chat_id][thread_id]
+        if reply_to is not None:
+            replied = _public(reply_to)
+            replied.pop("reply_to_message", None)
+            message["reply_to_message"] = replied
+        message.update(copy.deepcopy(content))
+        if "animation" in message and "document" not in message:
+            dropped = ("width", "height", "duration")
+            message["document"] = {
+                k: v for k, v in message["animation"].items() if k not in dropped
+            }
+        self.messages[chat_id][message_id] = message
+        self._changed()
+        return message
+
+    def _create_topic(
+        self, name: str, icon_color: int, icon_custom_emoji_id: str | None, creator: JSON
+    ) -> Topic:
+        thread_id = self._next_message_id.get(self.operator_chat_id, 0) + 1
+        topic = Topic(thread_id, name, icon_color, icon_custom_emoji_id)
+        self.topics[thread_id] = topic
+        created: JSON = {"name": name, "icon_color": icon_color}
+        if icon_custom_emoji_id:
+            created["icon_custom_emoji_id"] = icon_custom_emoji_id
+        message = self._store(
+            self.operator_chat_id, creator, {"forum_topic_created": created}, thread_id=thread_id
+        )
+        assert message["message_id"] == thread_id
+        return topic
+
+    def _delete_topic(self, thread_id: int) -> None:
+        topic = self.topics.get(thread_id)
+        if topic is None:
+            raise KeyError(f"no topic {thread_id}")
+        topic.deleted = True
+        group = self.messages[self.operator_chat_id]
+        for message_id in [i for i, m in group.items() if m.get("message_thread_id") == thread_id]:
+            del group[message_id]
+
+    def _new_update(self, kind: str, payload: JSON) -> JSON:
+        return {"update_id": next(self._update_ids), kind: payload}
+
+    def _live_topic(self, thread_id: int) -> Topic:
+        topic = self.topics.get(thread_id)
+        if topic is None or topic.deleted:
+            raise ValueError(f"topic {thread_id} does not exist or was deleted")
+        return topic
+
+    # ------------------------------------------------------------------ people act
+
+    def customer_message(
+        self,
+        user: JSON,
+        *,
+        reply_to: int | None = None,
+        media_group_id: str | None = None,
+        **content: Any,
+    ) -> JSON:
+        """The customer writes to the bot in private; returns the message Update."""
+        chat_id = user["id"]
+        replied = self.messages[chat_id][reply_to] if reply_to is not None else None
+        if media_group_id is not None:
+            content["media_group_id"] = media_group_id
+        message = self._store(chat_id, self.users.get(chat_id, user), content, reply_to=replied)
+        return self._new_update("message", _public(message))
+
+    def operator_message(
+        self,
+        user: JSON,
+        thread_id: int | None,
+        *,
+        reply_to: int | None = None,
+        media_group_id: str | None = None,
+        **content: Any,
+    ) -> JSON:
+        """Someone writes in the operator group (thread_id None = General topic)."""
+        group = self.operator_chat_id
+        replied = self.messages[group][reply_to] if reply_to is not None else None
+        if thread_id is None and replied is not None:
+            thread_id = replied.get("message_thread_id")
+        if thread_id is not None:
+            self._live_topic(thread_id)
+        if media_group_id is not None:
+            content["media_group_id"] = media_group_id
+        message = self._store(group, user, content, thread_id=thread_id, reply_to=replied)
+        return self._new_update("message", _public(message))
+
+    def service_message(self, thread_id: int | None, **fields: Any) -> JSON:
+        """A service message in the operator group; topic events also change the topic state."""
+        sender = fields.pop("from", None) or fields.pop("from_user", None) or self.owner
+        if thread_id is not None and thread_id in self.topics:
+            topic = self.topics[thread_id]
+            edited = fields.get("forum_topic_edited")
+            if edited:
+                topic.name = edited.get("name", topic.name)
+                if "icon_custom_emoji_id" in edited:
+                    topic.icon_custom_emoji_id = edited["icon_custom_emoji_id"] or None
+            if "forum_topic_closed" in fields:
+                topic.closed = True
+            if "forum_topic_reopened" in fields:
+                topic.closed = False
+        message = self._store(self.operator_chat_id, sender, fields, thread_id=thread_id)
+        return self._new_update("message", _public(message))
+
+    def edit_message(self, chat_id: int, message_id: int, **changes: Any) -> JSON:
+        """A person edits their message; returns the edited_message Update."""
+        message = self.messages[chat_id][message_id]
+        for main, entities in (("text", "entities"), ("caption", "caption_entities")):
+            if main in changes and entities not in changes:
+                message.pop(entities, None)
+        message.update(copy.deepcopy(changes))
+        message["edit_date"] = int(time.time())
+        self._changed()
+        return self._new_update("edited_message", _public(message))
+
+    def callback_query(self, user: JSON, message: JSON, data: str) -> JSON:
+        """A user presses an inline button on a stored message."""
+        query_id = str(random.randint(10**17, 10**18))
+        chat_id = message["chat"]["id"]
+        current = self.messages.get(chat_id, {}).get(message["message_id"], message)
+        query: JSON = {
+            "id": query_id,
+            "from": copy.deepcopy(user),
+            "message": _public(current),
+            "chat_instance": str(abs(chat_id) * 7 + 13),
+            "data": data,
+        }
+        self.callback_queries[query_id] = query
+        return self._new_update("callback_query", copy.deepcopy(query))
+
+    def member_update(self, user: JSON, *, blocked: bool) -> JSON:
+        """The user blocks/unblocks the bot: my_chat_member update for their private chat."""
+        self.block_bot(user["id"], blocked)
+        member: JSON = {"status": "member", "user": copy.deepcopy(self.bot_user)}
+        kicked: JSON = {"status": "kicked", "user": copy.deepcopy(self.bot_user), "until_date": 0}
+        old, new = (member, kicked) if blocked else (kicked, member)
+        payload: JSON = {
+            "chat": self._chat_public(user["id"]),
+            "from": copy.deepcopy(user),
+            "date": int(time.time()),
+            "old_chat_member": old,
+            "new_chat_member": new,
+        }
+        return self._new_update("my_chat_member", payload)
+
+    def other_chat_message(self, user: JSON, chat_id: int, **content: Any) -> JSON:
+        """A message in some other group the bot is in (the app should ignore it)."""
+        if chat_id not in self.chats:
+            kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+            self.chats[chat_id] = {"id": chat_id, "type": kind, "title": f"Other chat {chat_id}"}
+            self.messages[chat_id] = {}
+        message = self._store(chat_id, user, content)
+        return self._new_update("message", _public(message))
+
+    # ------------------------------------------------------------------ delivery
+
+    async def deliver(self, update: JSON) -> int:
+        """Webhook set: POST it there and return the status; else queue it for getUpdates.
+
+        A method the app answers the webhook with (aiogram's reply-in-webhook) is executed and
+        recorded like a normal call, as Telegram does.
+        """
+        if self.webhook["url"]:
+            status, _ = await self.post_webhook(update, secret=self.webhook["secret_token"])
+            return status
+        self.pending_updates.append(copy.deepcopy(update))
+        self._changed()
+        return 200
+
+    async def post_webhook(self, update: JSON | bytes, *, secret: str | None) -> tuple[int, str]:
+        """Raw POST to the registered webhook with a chosen secret header (None = no header)."""
+        if not self.webhook["url"]:
+            raise AssertionError("no webhook is set")
+        if self._client is None:
+            raise AssertionError("FakeTelegram is not started")
+        body = update if isinstance(update, bytes) else _dumps(update).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        reply: JSON = {}
+        async with self._client.post(self.webhook["url"], data=body, headers=headers) as response:
+            status = response.status
+            if response.content_type.startswith("multipart/"):
+                reader = MultipartReader.from_response(response)
+                while (part := await reader.next()) is not None:
+                    if isinstance(part, BodyPartReader) and part.name:
+                        reply[part.name] = await part.text()
+                text = _dumps(reply)
+            else:
+                text = await response.text()
+                with contextlib.suppress(ValueError):
+                    decoded = json.loads(text)
+                    reply = decoded if isinstance(decoded, dict) else {}
+        if status == 200 and isinstance(reply.get("method"), str):
+            # Telegram executes a method the app returns in the webhook response.
+            method = reply.pop("method")
+            params = {key: _decode_value(key, value) for key, value in reply.items()}
+            await self._dispatch(self.token, method, params, {})
+        return status, text
+
+    # ------------------------------------------------------------------ what each side sees
+
+    def calls_to(self, method: str) -> list[JSON]:
+        """Params of every call to ``method`` (case-insensitive), failed ones included."""
+        return [c.params for c in self.calls if c.method.lower() == method.lower()]
+
+    def chat_messages(self, chat_id: int) -> list[JSON]:
+        """Stored messages of a chat in message_id order."""
+        return [self.messages[chat_id][i] for i in sorted(self.messages.get(chat_id, {}))]
+
+    def topic_messages(self, thread_id: int) -> list[JSON]:
+        """Messages of one operator topic, without its forum_topic_created header."""
+        return [
+            m
+            for m in self.chat_messages(self.operator_chat_id)
+            if m.get("message_thread_id") == thread_id and "forum_topic_created" not in m
+        ]
+
+    def sent_by_bot(self, chat_id: int, thread_id: int | None = None) -> list[JSON]:
+        """Non-service messages the bot put into a chat (optionally one topic)."""
+        return [
+            m
+            for m in self.chat_messages(chat_id)
+            if m.get("from", {}).get("id") == self.bot_id
+            and any(key in m for key in PRIMARY_CONTENT)
+            and (thread_id is None or m.get("message_thread_id") == thread_id)
+        ]
+
+    def message(self, chat_id: int, message_id: int) -> JSON:
+        """Current state of a stored message (edits applied, ``reactions`` the bot set)."""
+        try:
+            return self.messages[chat_id][message_id]
+        except KeyError:
+            raise KeyError(f"no message {message_id} in chat {chat_id}") from None
+
+    # ------------------------------------------------------------------ request helpers
+
+    def _chat_id(self, params: JSON, key: str = "chat_id") -> int:
+        value = params.get(key)
+        if value is None or value == "":
+            raise bad("chat_id is empty")
+        if isinstance(value, str):
+            found = [c["id"] for c in self.chats.values() if c.get("username") == value.lstrip("@")]
+            if not found:
+                raise bad("chat not found")
+            return int(found[0])
+        if not isinstance(value, int) or value not in self.chats:
+            raise bad("chat not found")
+        return value
+
+    def _writable_chat(self, params: JSON) -> int:
+        chat_id = self._chat_id(params)
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id == self.operator_chat_id and self.bot_status == "left":
+            raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
+        if chat_id == self.operator_chat_id and self.bot_status == "kicked":
+            raise ApiError(403, "Forbidden: bot was kicked from the supergroup chat")
+        return chat_id
+
+    def _bot_manages_topics(self) -> bool:
+        return self.bot_status in ("administrator", "creator") and self.bot_can_manage_topics
+
+    def _thread(self, chat_id: int, params: JSON) -> int | None:
+        thread_id = params.get("message_thread_id")
+        if thread_id is None:
+            return None
+        if chat_id != self.operator_chat_id or not self.group_is_forum:
+            raise bad("message thread not found")
+        topic = self.topics.get(int(thread_id))
+        if topic is None or topic.deleted:
+            raise bad("message thread not found")
+        if topic.closed and not self._bot_manages_topics():
+            raise bad("TOPIC_CLOSED")
+        return topic.thread_id
+
+    def _reply(self, chat_id: int, thread_id: int | None, params: JSON) -> tuple[JSON | None, JSON]:
+        """Resolve reply_parameters/reply_to_message_id; returns (replied, extra fields)."""
+        reply = params.get("reply_parameters")
+        if reply is None and params.get("reply_to_message_id") is not None:
+            reply = {
+                "message_id": params["reply_to_message_id"],
+                "allow_sending_without_reply": params.get("allow_sending_without_reply", False),
+            }
+        if not reply:
+            return None, {}
+        reply_chat = reply.get("chat_id", chat_id)
+        if isinstance(reply_chat, str):
+            reply_chat = self._chat_id({"chat_id": reply_chat})
+        target = self.messages.get(reply_chat, {}).get(int(reply.get("message_id", 0)))
+        same_chat = reply_chat == chat_id and thread_id is not None
+        if target is not None and same_chat and target.get("message_thread_id") != thread_id:
+            target = None
+        if target is None:
+            if reply.get("allow_sending_without_reply"):
+                return None, {}
+            raise bad("message to be replied not found")
+        if reply_chat != chat_id:
+            origin = self._origin(target)
+            external: JSON = {
+                "origin": origin,
+                "chat": self._chat_public(reply_chat),
+                "message_id": target["message_id"],
+            }
+            return None, {"external_reply": external}
+        return target, {}
+
+    def _origin(self, message: JSON) -> JSON:
+        sender = message.get("from")
+        if sender is not None:
+            return {"type": "user", "date": message["date"], "sender_user": copy.deepcopy(sender)}
+        return {
+            "type": "chat",
+            "date": message["date"],
+            "sender_chat": copy.deepcopy(message["chat"]),
+        }
+
+    def _formatted(
+        self,
+        params: JSON,
+        text_key: str,
+        entities_key: str,
+        limit: int,
+        too_long: str,
+        empty: str | None,
+    ) -> JSON:
+        """Text or caption with parse_mode/entities applied, limits enforced."""
+        raw = params.get(text_key)
+        if raw is None or raw == "":
+            if empty is not None:
+                raise bad(empty)
+            return {}
+        raw = str(raw)
+        fields: JSON = {}
+        mode = str(params.get("parse_mode") or "").lower()
+        if mode == "html":
+            text, entities = parse_html(raw)
+            fields["html"] = raw
+        else:
+            text, entities = raw, list(params.get(entities_key) or [])
+        if not text.strip():
+            if empty is not None:
+                raise bad(empty)
+            return {}
+        if len(text) > limit:
+            raise bad(too_long)
+        fields[text_key] = text
+        if entities:
+            fields[entities_key] = entities
+        if text_key == "caption" and params.get("show_caption_above_media"):
+            fields["show_caption_above_media"] = True
+        return fields
+
+    def _text(self, params: JSON) -> JSON:
+        return self._formatted(
+            params, "text", "entities", TEXT_LIMIT, "message is too long", "message text is empty"
+        )
+
+    def _caption(self, params: JSON) -> JSON:
+        return self._formatted(
+            params,
+            "caption",
+            "caption_entities",
+            CAPTION_LIMIT,
+            "message caption is too long",
+            None,
+        )
+
+    def _send(self, params: JSON, content: JSON, *, chat_id: int | None = None) -> JSON:
+        """Common tail of every send*: checks chat/thread/reply, stores the bot's message."""
+        if chat_id is None:
+            chat_id = self._writable_chat(params)
+        thread_id = self._thread(chat_id, params)
+        replied, extra = self._reply(chat_id, thread_id, params)
+        if replied is not None and thread_id is None and chat_id == self.operator_chat_id:
+            thread_id = replied.get("message_thread_id")
+        content = {**content, **extra}
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict) and markup.get("inline_keyboard"):
+            content["reply_markup"] = markup
+        if params.get("protect_content"):
+            content["has_protected_content"] = True
+        if params.get("link_preview_options") and "text" in content:
+            content["link_preview_options"] = params["link_preview_options"]
+        return self._store(chat_id, self.bot_user, content, thread_id=thread_id, reply_to=replied)
+
+    def _resolve_media(self, kind: str, value: Any, files: dict[str, StoredFile]) -> Any:
+        """file_id, HTTP URL or attach://upload -> the API media object of ``kind``."""
+        if isinstance(value, str) and value.startswith("attach://"):
+            stored = files.get(value.removeprefix("attach://"))
+            if stored is None:
+                raise bad(f"file {value} not found in the request")
+            folder = {"photo": "photos", "document": "documents"}.get(kind, f"{kind}s")
+            stored.file_path = re.sub(r"^[^/]+/", f"{folder}/", stored.file_path)
+            return self._build_media(kind, stored)
+        if isinstance(value, str) and re.match(r"https?://", value):
+            name = value.rstrip("/").rsplit("/", 1)[-1] or None
+            stored = self._new_file(f"{kind}s", f"downloaded from {value}".encode(), file_name=name)
+            return self._build_media(kind, stored)
+        if isinstance(value, str) and value in self._media:
+            known_kind, known = self._media[value]
+            if known_kind == kind:
+                return copy.deepcopy(known)
+            if kind == "document" and known_kind != "photo":
+                return {
+                    k: v
+                    for k, v in known.items()
+                    if k in ("file_id", "file_unique_id", "file_size", "file_name", "mime_type")
+                }
+            raise bad(f"can't use file of type {known_kind.title()} as {kind.title()}")
+        raise bad("wrong file identifier/HTTP URL specified")
+
+    def _message_or(self, chat_id: int, message_id: Any, description: str) -> JSON:
+        try:
+            return self.messages[chat_id][int(message_id)]
+        except (KeyError, TypeError, ValueError):
+            raise bad(description) from None
+
+    # ------------------------------------------------------------------ API: bot and chats
+
+    def api_getMe(self, r: _Request) -> JSON:
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    def api_getChat(self, r: _Request) -> JSON:
+        chat_id = self._chat_id(r.params)
+        chat = self._chat_public(chat_id)
+        chat.update(
+            {
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        )
+        return chat
+
+    def _admin_rights(self, manage_topics: bool) -> JSON:
+        return {
+            "can_be_edited": False,
+            "is_anonymous": False,
+            "can_manage_chat": True,
+            "can_delete_messages": True,
+            "can_manage_video_chats": True,
+            "can_restrict_members": True,
+            "can_promote_members": False,
+            "can_change_info": True,
+            "can_invite_users": True,
+            "can_post_stories": False,
+            "can_edit_stories": False,
+            "can_delete_stories": False,
+            "can_send_welcome_messages": False,
+            "can_pin_messages": True,
+            "can_manage_topics": manage_topics,
+        }
+
+    def _member(self, user: JSON, status: str) -> JSON:
+        if status == "administrator":
+            manage = self.bot_can_manage_topics if user["id"] == self.bot_id else True
+            return {"status": status, "user": user, **self._admin_rights(manage)}
+        if status == "creator":
+            return {"status": status, "user": user, "is_anonymous": False}
+        if status == "kicked":
+            return {"status": status, "user": user, "until_date": 0}
+        return {"status": status, "user": user}
+
+    def api_getChatMember(self, r: _Request) -> JSON:
+        chat_id = self._chat_id(r.params)
+        user_id = r.params.get("user_id")
+        if user_id == self.bot_id:
+            status = self.bot_status if chat_id == self.operator_chat_id else "member"
+            return self._member(copy.deepcopy(self.bot_user), status)
+        user = self.users.get(user_id) if isinstance(user_id, int) else None
+        if user is None:
+            raise bad("PARTICIPANT_ID_INVALID")
+        if chat_id == self.operator_chat_id:
+            status = self.member_status.get(user["id"], "member")
+        elif chat_id == user["id"]:
+            status = "member"
+        else:
+            status = "left"
+        return self._member(copy.deepcopy(user), status)
+
+    def api_getChatAdministrators(self, r: _Request) -> list[JSON]:
+        chat_id = self._chat_id(r.params)
+        if chat_id != self.operator_chat_id:
+            raise bad("there are no administrators in the private chat")
+        admins = [self._member(copy.deepcopy(self.owner), "creator")]
+        if self.bot_status in ("administrator", "creator"):
+            admins.append(self._member(copy.deepcopy(self.bot_user), self.bot_status))
+        for user_id, status in self.member_status.items():
+            if status == "administrator":
+                admins.append(self._member(copy.deepcopy(self.users[user_id]), status))
+        return admins
+
+    def api_setMyCommands(self, r: _Request) -> bool:
+        scope = json.dumps(r.params.get("scope") or {"type": "default"}, sort_keys=True)
+        self.commands[scope + str(r.params.get("language_code") or "")] = list(
+            r.params.get("commands") or []
+        )
+        return True
+
+    def api_deleteMyCommands(self, r: _Request) -> bool:
+        scope = json.dumps(r.params.get("scope") or {"type": "default"}, sort_keys=True)
+        self.commands.pop(scope + str(r.params.get("language_code") or ""), None)
+        return True
+
+    def api_getMyCommands(self, r: _Request) -> list[JSON]:
+        scope = json.dumps(r.params.get("scope") or {"type": "default"}, sort_keys=True)
+        return self.commands.get(scope + str(r.params.get("language_code") or ""), [])
+
+    def api_sendChatAction(self, r: _Request) -> bool:
+        chat_id = self._writable_chat(r.params)
+        self._thread(chat_id, r.params)
+        return True
+
+    # ------------------------------------------------------------------ API: updates / webhook
+
+    def _deliverable(self) -> list[JSON]:
+        allowed = set(self.allowed_updates) or DEFAULT_ALLOWED_UPDATES
+        self.pending_updates = [u for u in self.pending_updates if _update_kind(u) in allowed]
+        return self.pending_updates
+
+    async def api_getUpdates(self, r: _Request) -> list[JSON]:
+        if self.webhook["url"]:
+            raise ApiError(409, WEBHOOK_CONFLICT)
+        offset = int(r.params.get("offset") or 0)
+        limit = max(1, min(100, int(r.params.get("limit") or 100)))
+        timeout = float(r.params.get("timeout") or 0)
+        if "allowed_updates" in r.params:
+            self.allowed_updates = list(r.params["allowed_updates"] or [])
+        if offset > 0:
+            self.pending_updates = [u for u in self.pending_updates if u["update_id"] >= offset]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            event = self._event
+            pending = self._deliverable()
+            available = pending[offset:] if offset < 0 else pending
+            remaining = deadline - loop.time()
+            if available or self._closing or remaining <= 0:
+                return copy.deepcopy(available[:limit])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+    def api_setWebhook(self, r: _Request) -> bool:
+        url = str(r.params.get("url") or "")
+        secret = r.params.get("secret_token")
+        if secret is not None:
+            secret = str(secret)
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+                raise bad("secret token contains unallowed characters")
+        if url and not re.match(r"https?://", url):
+            raise bad("bad webhook: An HTTPS URL must be provided for webhook")
+        if r.params.get("drop_pending_updates"):
+            self.pending_updates.clear()
+        allowed = r.params.get("allowed_updates")
+        if allowed is not None:
+            self.allowed_updates = list(allowed)
+        self.webhook = {
+            "url": url,
+            "secret_token": secret if url else None,
+            "allowed_updates": allowed if url else None,
+        }
+        return True
+
+    def api_deleteWebhook(self, r: _Request) -> bool:
+        if r.params.get("drop_pending_updates"):
+            self.pending_updates.clear()
+        self.webhook = {"url": "", "secret_token": None, "allowed_updates": None}
+        return True
+
+    def api_getWebhookInfo(self, r: _Request) -> JSON:
+        info: JSON = {
+            "url": self.webhook["url"],
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._deliverable()),
+        }
+        if self.webhook["url"]:
+            info["max_connections"] = 40
+            if self.webhook["allowed_updates"] is not None:
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+        return info
+
+    # ------------------------------------------------------------------ API: forum topics
+
+    def _group_for_topics(self, params: JSON) -> int:
+        chat_id = self._chat_id(params)
+        if chat_id != self.operator_chat_id or not self.group_is_forum:
+            raise bad("the chat is not a forum")
+        return chat_id
+
+    def _topic_for_edit(self, params: JSON) -> Topic:
+        self._group_for_topics(params)
+        topic = self.topics.get(params.get("message_thread_id"))  # type: ignore[arg-type]
+        if topic is None or topic.deleted:
+            raise bad("TOPIC_ID_INVALID")
+        if not self._bot_manages_topics():
+            raise bad("CHAT_ADMIN_REQUIRED")
+        return topic
+
+    @staticmethod
+    def _clean_topic_name(name: Any) -> str:
+        cleaned = " ".join(str(name or "").split())[:TOPIC_NAME_LIMIT].strip()
+        if not cleaned:
+            raise bad("title must be non-empty")
+        return cleaned
+
+    def api_createForumTopic(self, r: _Request) -> JSON:
+        self._group_for_topics(r.params)
+        if not self._bot_manages_topics():
+            raise bad("not enough rights to create a topic")
+        name = self._clean_topic_name(r.params.get("name"))
+        color = r.params.get("icon_color", TOPIC_COLORS[0])
+        if color not in TOPIC_COLORS:
+            raise bad("TOPIC_COLOR_INVALID")
+        emoji = r.params.get("icon_custom_emoji_id") or None
+        topic = self._create_topic(name, int(color), emoji, self.bot_user)
+        return topic.as_api()
+
+    def api_editForumTopic(self, r: _Request) -> bool:
+        topic = self._topic_for_edit(r.params)
+        edited: JSON = {}
+        if r.params.get("name") not in (None, ""):
+            name = self._clean_topic_name(r.params["name"])
+            if name != topic.name:
+                edited["name"] = name
+        if "icon_custom_emoji_id" in r.params:
+            emoji = r.params["icon_custom_emoji_id"] or None
+            if emoji != topic.icon_custom_emoji_id:
+                edited["icon_custom_emoji_id"] = emoji or ""
+        if not edited:
+            raise bad("TOPIC_NOT_MODIFIED")
+        topic.name = edited.get("name", topic.name)
+        if "icon_custom_emoji_id" in edited:
+            topic.icon_custom_emoji_id = edited["icon_custom_emoji_id"] or None
+        self._store(
+            self.operator_chat_id,
+            self.bot_user,
+            {"forum_topic_edited": edited},
+            thread_id=topic.thread_id,
+        )
+        return True
+
+    def api_closeForumTopic(self, r: _Request) -> bool:
+        topic = self._topic_for_edit(r.params)
+        if topic.closed:
+            raise bad("TOPIC_NOT_MODIFIED")
+        topic.closed = True
+        self._store(
+            self.operator_chat_id,
+            self.bot_user,
+            {"forum_topic_closed": {}},
+            thread_id=topic.thread_id,
+        )
+        return True
+
+    def api_reopenForumTopic(self, r: _Request) -> bool:
+        topic = self._topic_for_edit(r.params)
+        if not topic.closed:
+            raise bad("TOPIC_NOT_MODIFIED")
+        topic.closed = False
+        self._store(
+            self.operator_chat_id,
+            self.bot_user,
+            {"forum_topic_reopened": {}},
+            thread_id=topic.thread_id,
+        )
+        return True
+
+    def api_deleteForumTopic(self, r: _Request) -> bool:
+        topic = self._topic_for_edit(r.params)
+        self._delete_topic(topic.thread_id)
+        return True
+
+    def api_getForumTopicIconStickers(self, r: _Request) -> list[JSON]:
+        icons = [
+            ("📰", "5434144690511290129"),
+            ("💡", "5312536423851630001"),
+            ("⚡️", "5312016608254762256"),
+            ("❓", "5377316857231450742"),
+        ]
+        return [
+            {
+                "file_id": f"CAACAgIAAxUAAWTopicIcon{n}",
+                "file_unique_id": f"AgADTopicIcon{n}",
+                "type": "custom_emoji",
+                "width": 512,
+                "height": 512,
+                "is_animated": True,
+                "is_video": False,
+                "emoji": emoji,
+                "set_name": "Topics",
+                "custom_emoji_id": emoji_id,
+            }
+            for n, (emoji, emoji_id) in enumerate(icons)
+        ]
+
+    # ------------------------------------------------------------------ API: sending
+
+    def api_sendMessage(self, r: _Request) -> JSON:
+        chat_id = self._writable_chat(r.params)
+        content = self._text(r.params)
+        return _public(self._send(r.params, content, chat_id=chat_id))
+
+    def _send_media(self, r: _Request, kind: str) -> JSON:
+        chat_id = self._writable_chat(r.params)
+        if r.params.get(kind) in (None, ""):
+            raise bad(f"there is no {kind} in the request")
+        caption = self._caption(r.params) if kind not in ("sticker", "video_note") else {}
+        media = self._resolve_media(kind, r.params[kind], r.files)
+        content: JSON = {kind: media, **caption}
+        if r.params.get("has_spoiler"):
+            content["has_media_spoiler"] = True
+        return _public(self._send(r.params, content, chat_id=chat_id))
+
+    def api_sendPhoto(self, r: _Request) -> JSON:
+        return self._send_media(r, "photo")
+
+    def api_sendVideo(self, r: _Request) -> JSON:
+        return self._send_media(r, "video")
+
+    def api_sendAnimation(self, r: _Request) -> JSON:
+        return self._send_media(r, "animation")
+
+    def api_sendDocument(self, r: _Request) -> JSON:
+        return self._send_media(r, "document")
+
+    def api_sendAudio(self, r: _Request) -> JSON:
+        return self._send_media(r, "audio")
+
+    def api_sendVoice(self, r: _Request) -> JSON:
+        return self._send_media(r, "voice")
+
+    def api_sendVideoNote(self, r: _Request) -> JSON:
+        return self._send_media(r, "video_note")
+
+    def api_sendSticker(self, r: _Request) -> JSON:
+        return self._send_media(r, "sticker")
+
+    def api_sendMediaGroup(self, r: _Request) -> list[JSON]:
+        chat_id = self._writable_chat(r.params)
+        items = r.params.get("media")
+        if not isinstance(items, list) or not 2 <= len(items) <= 10:
+            raise bad("wrong number of media in the media group")  # real: 2..10 items
+        self._thread(chat_id, r.params)
+        self._reply(chat_id, self._thread(chat_id, r.params), r.params)
+        group_id = str(random.randint(10**17, 10**18))
+        contents: list[JSON] = []
+        for item in items:
+            kind = item.get("type")
+            if kind not in ("photo", "video", "document", "audio"):
+                raise bad("invalid media type in the media group")
+            merged = {**r.params, **item}
+            caption = self._caption(merged)
+            contents.append(
+                {
+                    kind: self._resolve_media(kind, item.get("media"), r.files),
+                    **caption,
+                    "media_group_id": group_id,
+                }
+            )
+        sent = [self._send(r.params, content, chat_id=chat_id) for content in contents]
+        return [_public(m) for m in sent]
+
+    def api_sendLocation(self, r: _Request) -> JSON:
+        chat_id = self._writable_chat(r.params)
+        location: JSON = {
+            "latitude": float(r.params["latitude"]),
+            "longitude": float(r.params["longitude"]),
+        }
+        for key in ("horizontal_accuracy", "live_period", "heading", "proximity_alert_radius"):
+            if key in r.params:
+                location[key] = r.params[key]
+        return _public(self._send(r.params, {"location": location}, chat_id=chat_id))
+
+    def api_sendVenue(self, r: _Request) -> JSON:
+        chat_id = self._writable_chat(r.params)
+        location = {
+            "latitude": float(r.params["latitude"]),
+            "longitude": float(r.params["longitude"]),
+        }
+        venue: JSON = {
+            "location": location,
+            "title": str(r.params.get("title", "")),
+            "address": str(r.params.get("address", "")),
+        }
+        for key in ("foursquare_id", "foursquare_type", "google_place_id", "google_place_type"):
+            if key in r.params:
+                venue[key] = r.params[key]
+        content = {"venue": venue, "location": location}
+        return _public(self._send(r.params, content, chat_id=chat_id))
+
+    def api_sendContact(self, r: _Request) -> JSON:
+        chat_id = self._writable_chat(r.params)
+        contact: JSON = {
+            "phone_number": str(r.params.get("phone_number", "")),
+            "first_name": str(r.params.get("first_name", "")),
+        }
+        for key in ("last_name", "vcard"):
+            if key in r.params:
+                contact[key] = str(r.params[key])
+        return _public(self._send(r.params, {"contact": contact}, chat_id=chat_id))
+
+    def _new_poll(self, question: str, options: list[Any], params: JSON) -> JSON:
+        texts = [o if isinstance(o, str) else o.get("text", "") for o in options]
+        poll: JSON = {
+            "id": str(random.randint(10**17, 10**18)),
+            "question": question,
+            "options": [
+                {"persistent_id": f"opt{i}", "text": t, "voter_count": 0}
+                for i, t in enumerate(texts)
+            ],
+            "total_voter_count": 0,
+            "is_closed": bool(params.get("is_closed", False)),
+            "is_anonymous": bool(params.get("is_anonymous", True)),
+            "type": str(params.get("type") or "regular"),
+            "allows_multiple_answers": bool(params.get("allows_multiple_answers", False)),
+            "allows_revoting": True,
+            "members_only": False,
+        }
+        if params.get("correct_option_id") is not None:
+            poll["correct_option_id"] = params["correct_option_id"]
+        return poll
+
+    def api_sendPoll(self, r: _Request) -> JSON:
+        chat_id = self._writable_chat(r.params)
+        options = r.params.get("options") or []
+        if not 2 <= len(options) <= 12:
+            raise bad("poll must have at least 2 option")
+        poll = self._new_poll(str(r.params.get("question", "")), options, r.params)
+        return _public(self._send(r.params, {"poll": poll}, chat_id=chat_id))
+
+    def api_sendDice(self, r: _Request) -> JSON:
+        chat_id = self._writable_chat(r.params)
+        emoji = str(r.params.get("emoji") or "🎲")
+        dice = {"emoji": emoji, "value": random.randint(1, 6)}
+        return _public(self._send(r.params, {"dice": dice}, chat_id=chat_id))
+
+    # ------------------------------------------------------------------ API: copy / forward
+
+    def _copy_content(self, source: JSON, params: JSON, *, keep_caption: bool = True) -> JSON:
+        if not any(key in source for key in PRIMARY_CONTENT):
+            raise bad("message can't be copied")
+        content: JSON = {k: copy.deepcopy(source[k]) for k in CONTENT_KEYS if k in source}
+        if "html" in source:
+            content["html"] = source["html"]
+        if "poll" in content:
+            poll = content["poll"]
+            content["poll"] = self._new_poll(poll["question"], poll["options"], poll)
+        if "caption" in params and "text" not in source:
+            content.pop("caption_entities", None)
+            content.pop("html", None)
+            content.update(self._caption(params))
+        elif not keep_caption:
+            for key in ("caption", "caption_entities", "html"):
+                content.pop(key, None)
+        return content
+
+    def api_copyMessage(self, r: _Request) -> JSON:
+        chat_id = self._writable_chat(r.params)
+        from_chat = self._chat_id(r.params, "from_chat_id")
+        source = self._message_or(
+            from_chat, r.params.get("message_id"), "message to copy not found"
+        )
+        content = self._copy_content(source, r.params)
+        sent = self._send(r.params, content, chat_id=chat_id)
+        return {"message_id": sent["message_id"]}
+
+    def api_copyMessages(self, r: _Request) -> list[JSON]:
+        chat_id = self._writable_chat(r.params)
+        from_chat = self._chat_id(r.params, "from_chat_id")
+        ids = r.params.get("message_ids") or []
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise bad("message identifiers are not specified")
+        if ids != sorted(set(ids)):
+            raise bad("message identifiers must be in a strictly increasing order")
+        self._thread(chat_id, r.params)
+        sources = [self.messages[from_chat][i] for i in ids if i in self.messages[from_chat]]
+        sources = [s for s in sources if any(key in s for key in PRIMARY_CONTENT)]
+        if not sources:
+            raise bad("there are no messages to copy")
+        new_groups: dict[str, str] = {}
+        result: list[JSON] = []
+        for source in sources:
+            content = self._copy_content(
+                source, {}, keep_caption=not r.params.get("remove_caption")
+            )
+            if "media_group_id" in source:
+                content["media_group_id"] = new_groups.setdefault(
+                    source["media_group_id"], str(random.randint(10**17, 10**18))
+                )
+            params = {k: v for k, v in r.params.items() if k != "reply_markup"}
+            sent = self._send(params, content, chat_id=chat_id)
+            result.append({"message_id": sent["message_id"]})
+        return result
+
+    def api_forwardMessage(self, r: _Request) -> JSON:
+        chat_id = self._writable_chat(r.params)
+        from_chat = self._chat_id(r.params, "from_chat_id")
+        source = self._message_or(
+            from_chat, r.params.get("message_id"), "message to forward not found"
+        )
+        if not any(key in source for key in PRIMARY_CONTENT):
+            raise bad("message can't be forwarded")
+        content: JSON = {k: copy.deepcopy(source[k]) for k in CONTENT_KEYS if k in source}
+        origin = copy.deepcopy(source.get("forward_origin")) or self._origin(source)
+        content["forward_origin"] = origin
+        dropped = ("reply_parameters", "reply_markup")
+        params = {k: v for k, v in r.params.items() if k not in dropped}
+        return _public(self._send(params, content, chat_id=chat_id))
+
+    # ------------------------------------------------------------------ API: editing
+
+    def _editable(self, params: JSON) -> JSON:
+        if params.get("inline_message_id"):
+            raise bad("message to edit not found")
+        chat_id = self._chat_id(params)
+        message = self._message_or(chat_id, params.get("message_id"), "message to edit not found")
+        if message.get("from", {}).get("id") != self.bot_id:
+            raise bad("message can't be edited")
+        return message
+
+    @staticmethod
+    def _markup_of(params: JSON) -> JSON | None:
+        markup = params.get("reply_markup")
+        return markup if isinstance(markup, dict) and markup.get("inline_keyboard") else None
+
+    def _apply_edit(self, message: JSON, changes: JSON, markup: JSON | None) -> JSON:
+        keys = ("text", "entities", "caption", "caption_entities")
+        before = {k: message.get(k) for k in keys}
+        after = dict(before)
+        for main, entities in (("text", "entities"), ("caption", "caption_entities")):
+            if main in changes:
+                after[main], after[entities] = changes[main], changes.get(entities)
+        if before == after and message.get("reply_markup") == markup:
+            raise bad(NOT_MODIFIED.removeprefix("Bad Request: "))
+        for key in keys:
+            if after[key] is None:
+                message.pop(key, None)
+            else:
+                message[key] = after[key]
+        if "html" in changes:
+            message["html"] = changes["html"]
+        elif "text" in changes or "caption" in changes:
+            message.pop("html", None)
+        if markup is None:
+            message.pop("reply_markup", None)
+        else:
+            message["reply_markup"] = markup
+        message["edit_date"] = int(time.time())
+        self._changed()
+        return _public(message)
+
+    def api_editMessageText(self, r: _Request) -> JSON:
+        message = self._editable(r.params)
+        if "text" not in message:
+            raise bad("there is no text in the message to edit")
+        changes = self._formatted(
+            r.params, "text", "entities", TEXT_LIMIT, "MESSAGE_TOO_LONG", "message text is empty"
+        )
+        return self._apply_edit(message, changes, self._markup_of(r.params))
+
+    def api_editMessageCaption(self, r: _Request) -> JSON:
+        message = self._editable(r.params)
+        if not any(kind in message for kind in MEDIA_KINDS):
+            raise bad("there is no caption in the message to edit")
+        changes = self._formatted(
+            r.params, "caption", "caption_entities", CAPTION_LIMIT, "MESSAGE_TOO_LONG", None
+        )
+        changes.setdefault("caption", None)
+        return self._apply_edit(message, changes, self._markup_of(r.params))
+
+    def api_editMessageReplyMarkup(self, r: _Request) -> JSON:
+        message = self._editable(r.params)
+        return self._apply_edit(message, {}, self._markup_of(r.params))
+
+    def api_deleteMessage(self, r: _Request) -> bool:
+        chat_id = self._chat_id(r.params)
+        message = self._message_or(
+            chat_id, r.params.get("message_id"), "message to delete not found"
+        )
+        if "forum_topic_created" in message:
+            raise bad("message can't be deleted")
+        del self.messages[chat_id][message["message_id"]]
+        return True
+
+    def api_deleteMessages(self, r: _Request) -> bool:
+        chat_id = self._chat_id(r.params)
+        for message_id in r.params.get("message_ids") or []:
+            self.messages[chat_id].pop(int(message_id), None)
+        return True
+
+    def api_setMessageReaction(self, r: _Request) -> bool:
+        chat_id = self._chat_id(r.params)
+        message = self._message_or(chat_id, r.params.get("message_id"), "MESSAGE_ID_INVALID")
+        reactions = r.params.get("reaction") or []
+        emoji: list[str] = []
+        for reaction in reactions:
+            if reaction.get("type") != "emoji" or reaction.get("emoji") not in STANDARD_REACTIONS:
+                raise bad("REACTION_INVALID")
+            emoji.append(reaction["emoji"])
+        if len(emoji) > 1:
+            raise bad("REACTIONS_TOO_MANY")
+        message["reactions"] = emoji
+        return True
+
+    def api_answerCallbackQuery(self, r: _Request) -> bool:
+        query_id = str(r.params.get("callback_query_id") or "")
+        if query_id not in self.callback_queries or query_id in self.callback_answers:
+            raise bad(QUERY_TOO_OLD.removeprefix("Bad Request: "))
+        if len(str(r.params.get("text") or "")) > 200:
+            raise bad("MESSAGE_TOO_LONG")
+        self.callback_answers[query_id] = dict(r.params)
+        return True
+
+    def api_getFile(self, r: _Request) -> JSON:
+        stored = self.files.get(str(r.params.get("file_id") or ""))
+        if stored is None:
+            raise bad("invalid file_id")
+        return stored.as_api()

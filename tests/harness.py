@@ -1,0 +1,132 @@
+"""Starting the real bridge against the fake Telegram server, and reading what people see."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.app import Application
+from bot.config import Settings
+from bridge.clock import Clock
+from tests.fake_telegram import FakeTelegram
+
+TOKEN = "123456789:AAF-test-token-for-support-bridge_0123"
+JSON = dict[str, Any]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def bridge_settings(fake: FakeTelegram, db: Path, *, webhook: bool, **overrides: Any) -> Settings:
+    port = free_port()
+    values: dict[str, Any] = {
+        "telegram_bot_token": fake.token,
+        "operator_chat_id": fake.operator_chat_id,
+        "telegram_api_url": fake.url,
+        "public_url": f"http://127.0.0.1:{port}" if webhook else None,
+        "http_host": "127.0.0.1",
+        "http_port": port,
+        "database_url": f"sqlite+aiosqlite:///{db}",
+        "album_wait_seconds": 0.3,
+        "polling_timeout_seconds": 1,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@asynccontextmanager
+async def running_bridge(
+    fake: FakeTelegram, db: Path, *, webhook: bool, clock: Clock | None = None, **overrides: Any
+) -> AsyncIterator[Application]:
+    app = Application(bridge_settings(fake, db, webhook=webhook, **overrides), clock)
+    try:
+        await app.start()
+    except BaseException:
+        await app.stop()
+        raise
+    try:
+        yield app
+    finally:
+        await app.stop()
+
+
+class Scene:
+    """A running bridge with its fake Telegram, plus the moves people make in tests."""
+
+    def __init__(self, fake: FakeTelegram, app: Application, mode: str) -> None:
+        self.fake = fake
+        self.app = app
+        self.mode = mode
+        self.group = fake.operator_chat_id
+        self.operator = fake.add_user("Iryna", last_name="Operator", username="iryna_ops")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.app.port}"
+
+    async def deliver(self, update: JSON) -> JSON:
+        status = await self.fake.deliver(update)
+        assert status == 200, status
+        return next(v for k, v in update.items() if k != "update_id")  # type: ignore[no-any-return]
+
+    async def customer_says(self, user: JSON, **content: Any) -> JSON:
+        return await self.deliver(self.fake.customer_message(user, **content))
+
+    async def operator_says(self, topic: int, **content: Any) -> JSON:
+        return await self.deliver(self.fake.operator_message(self.operator, topic, **content))
+
+    async def topic_of(self, user: JSON) -> int:
+        """The customer's topic: the one whose card links to their profile."""
+        link = f"tg://user?id={user['id']}"
+
+        def find() -> int | None:
+            for thread_id, topic in self.fake.topics.items():
+                if topic.deleted:
+                    continue
+                for message in self.fake.topic_messages(thread_id):
+                    if link in message.get("html", ""):
+                        return thread_id
+            return None
+
+        return int(await self.fake.wait_for(find))
+
+    async def in_topic(self, topic: int, count: int = 1, **match: Any) -> list[JSON]:
+        """Wait until `count` bot messages in the topic have all the `match` fields."""
+
+        def found() -> list[JSON] | None:
+            hits = [
+                m
+                for m in self.fake.sent_by_bot(self.group, topic)
+                if all(m.get(k) == v if v is not ... else k in m for k, v in match.items())
+            ]
+            return hits if len(hits) >= count else None
+
+        return await self.fake.wait_for(found)  # type: ignore[no-any-return]
+
+    async def in_chat(self, user: JSON, count: int = 1, **match: Any) -> list[JSON]:
+        """Wait until the customer's chat shows `count` bot messages matching `match`."""
+
+        def found() -> list[JSON] | None:
+            hits = [
+                m
+                for m in self.fake.sent_by_bot(user["id"])
+                if all(m.get(k) == v if v is not ... else k in m for k, v in match.items())
+            ]
+            return hits if len(hits) >= count else None
+
+        return await self.fake.wait_for(found)  # type: ignore[no-any-return]
+
+    async def http(self, method: str, path: str, **kwargs: Any) -> tuple[int, str]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.request(method, self.base_url + path, **kwargs) as response,
+        ):
+            return response.status, await response.text()

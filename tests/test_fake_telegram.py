@@ -1,0 +1,387 @@
+"""Proves the fake Bot API speaks real Telegram: a real aiogram Bot talks to it over HTTP.
+
+If aiogram accepts (pydantic-validates) every answer and maps every error to the right
+exception class here, the app's end-to-end tests can trust the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import SendMessage
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    Message,
+    ReactionTypeEmoji,
+    ReplyParameters,
+    Update,
+)
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+try:
+    from tests.fake_telegram import PRIVATE_KEYS, FakeTelegram
+except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
+    from fake_telegram import PRIVATE_KEYS, FakeTelegram  # type: ignore[no-redef]
+
+pytestmark = pytest.mark.asyncio
+
+JSON = dict[str, Any]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    telegram = FakeTelegram()
+    await telegram.start()
+    yield telegram
+    await telegram.stop()
+    assert not telegram.server_errors, telegram.server_errors
+
+
+def make_bot(fake: FakeTelegram, token: str | None = None) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(fake.url))
+    return Bot(token or fake.token, session=session)
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
+    client = make_bot(fake)
+    yield client
+    await client.session.close()
+
+
+def assert_valid_world(fake: FakeTelegram) -> None:
+    """Every stored message must be a Message aiogram accepts."""
+    for chat_id in fake.messages:
+        for stored in fake.chat_messages(chat_id):
+            public = {k: v for k, v in stored.items() if k not in PRIVATE_KEYS}
+            Message.model_validate(public)
+
+
+async def test_get_me_and_wrong_token(fake: FakeTelegram, bot: Bot) -> None:
+    me = await bot.get_me()
+    assert (me.id, me.username, me.first_name) == (fake.bot_id, fake.bot_username, "Support Bot")
+    intruder = make_bot(fake, "999:wrong")
+    with pytest.raises(TelegramUnauthorizedError):
+        await intruder.get_me()
+    await intruder.session.close()
+    assert [c.method for c in fake.calls] == ["getMe", "getMe"]
+
+
+async def test_chat_and_member_info(fake: FakeTelegram, bot: Bot) -> None:
+    chat = await bot.get_chat(fake.operator_chat_id)
+    assert (chat.type, chat.is_forum, chat.title) == ("supergroup", True, "Support operators")
+    member = await bot.get_chat_member(fake.operator_chat_id, fake.bot_id)
+    assert member.status == "administrator"
+    assert member.can_manage_topics is True
+    user = fake.add_user("Ivan")
+    fake.set_member_status(user["id"], "left")
+    assert (await bot.get_chat_member(fake.operator_chat_id, user["id"])).status == "left"
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.get_chat(-100999)
+
+
+async def test_create_topic_and_html_message(fake: FakeTelegram, bot: Bot) -> None:
+    topic = await bot.create_forum_topic(fake.operator_chat_id, "Ivan Petrenko · @ivan")
+    thread_id = topic.message_thread_id
+    assert fake.topics[thread_id].name == "Ivan Petrenko · @ivan"
+    header = fake.message(fake.operator_chat_id, thread_id)
+    assert header["forum_topic_created"]["name"] == "Ivan Petrenko · @ivan"
+
+    sent = await bot.send_message(
+        fake.operator_chat_id,
+        "<b>New customer</b> &amp; <a href='https://t.me/ivan'>profile</a>",
+        parse_mode="HTML",
+        message_thread_id=thread_id,
+    )
+    assert sent.message_thread_id == thread_id
+    assert sent.is_topic_message is True
+    # real Telegram quirk: a plain topic message "replies" to the topic's service header
+    assert sent.reply_to_message is not None
+    assert sent.reply_to_message.forum_topic_created is not None
+    stored = fake.message(fake.operator_chat_id, sent.message_id)
+    assert stored["text"] == "New customer & profile"
+    assert stored["html"].startswith("<b>New customer</b>")
+    assert [e["type"] for e in stored["entities"]] == ["bold", "text_link"]
+    assert fake.topic_messages(thread_id) == [stored]
+    assert fake.sent_by_bot(fake.operator_chat_id, thread_id) == [stored]
+
+    with pytest.raises(TelegramBadRequest, match="TOPIC_NOT_MODIFIED"):
+        await bot.edit_forum_topic(fake.operator_chat_id, thread_id, name="Ivan Petrenko · @ivan")
+    await bot.close_forum_topic(fake.operator_chat_id, thread_id)
+    assert fake.topics[thread_id].closed
+    assert_valid_world(fake)
+
+
+async def test_copy_customer_photo_into_topic(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan", username="ivan")
+    topic = await bot.create_forum_topic(fake.operator_chat_id, "Ivan")
+    update = fake.customer_message(user, photo=fake.photo(), caption="my receipt")
+    Update.model_validate(update)
+    source = update["message"]
+    copied = await bot.copy_message(
+        chat_id=fake.operator_chat_id,
+        from_chat_id=user["id"],
+        message_id=source["message_id"],
+        message_thread_id=topic.message_thread_id,
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="Close", callback_data="close")]]
+        ),
+    )
+    stored = fake.message(fake.operator_chat_id, copied.message_id)
+    assert stored["photo"] == source["photo"]
+    assert stored["caption"] == "my receipt"
+    assert stored["message_thread_id"] == topic.message_thread_id
+    assert stored["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "close"
+    header = fake.message(fake.operator_chat_id, topic.message_thread_id)
+    with pytest.raises(TelegramBadRequest, match="message can't be copied"):
+        await bot.copy_message(user["id"], fake.operator_chat_id, header["message_id"])
+    assert_valid_world(fake)
+
+
+async def test_copy_album_keeps_grouping(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Olha")
+    topic = await bot.create_forum_topic(fake.operator_chat_id, "Olha")
+    first = fake.customer_message(user, media_group_id="album-1", photo=fake.photo(), caption="1")
+    second = fake.customer_message(user, media_group_id="album-1", photo=fake.photo())
+    ids = [first["message"]["message_id"], second["message"]["message_id"]]
+    result = await bot.copy_messages(
+        fake.operator_chat_id, user["id"], ids, message_thread_id=topic.message_thread_id
+    )
+    copies = [fake.message(fake.operator_chat_id, m.message_id) for m in result]
+    assert len(copies) == 2
+    group_ids = {c["media_group_id"] for c in copies}
+    assert len(group_ids) == 1
+    assert group_ids != {"album-1"}
+    assert copies[0]["caption"] == "1"
+
+
+async def test_media_group_upload_and_download(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Petro")
+    sent = await bot.send_media_group(
+        user["id"],
+        [
+            InputMediaPhoto(
+                media=BufferedInputFile(b"one", "1.jpg"), caption="<i>a</i>", parse_mode="HTML"
+            ),
+            InputMediaPhoto(media=BufferedInputFile(b"two", "2.jpg")),
+        ],
+    )
+    assert len({m.media_group_id for m in sent}) == 1
+    assert sent[0].caption == "a"
+    document = await bot.send_document(user["id"], BufferedInputFile(b"hello", "report.txt"))
+    assert document.document is not None
+    assert document.document.file_name == "report.txt"
+    assert fake.file_data(document.document.file_id) == b"hello"
+    downloaded = await bot.download(sent[1].photo[-1].file_id)
+    assert downloaded is not None
+    assert downloaded.read() == b"two"
+
+    made = fake.document("policy.pdf", b"%PDF-1.4 policy")
+    via_api = await bot.download(made["file_id"])
+    assert via_api is not None
+    assert via_api.read() == b"%PDF-1.4 policy"
+    with pytest.raises(TelegramBadRequest, match="invalid file_id"):
+        await bot.get_file("nope")
+    assert_valid_world(fake)
+
+
+async def test_reactions(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    message_id = fake.customer_message(user, text="thanks")["message"]["message_id"]
+    await bot.set_message_reaction(user["id"], message_id, [ReactionTypeEmoji(emoji="👍")])
+    assert fake.message(user["id"], message_id)["reactions"] == ["👍"]
+    with pytest.raises(TelegramBadRequest, match="REACTION_INVALID"):
+        await bot.set_message_reaction(user["id"], message_id, [ReactionTypeEmoji(emoji="🦖")])
+
+
+async def test_edit_text_and_not_modified(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    sent = await bot.send_message(user["id"], "first")
+    edited = await bot.edit_message_text("second", chat_id=user["id"], message_id=sent.message_id)
+    assert isinstance(edited, Message)
+    assert edited.text == "second"
+    assert fake.message(user["id"], sent.message_id)["edit_date"] > 0
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text("second", chat_id=user["id"], message_id=sent.message_id)
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text("x", chat_id=user["id"], message_id=999)
+    with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
+        await bot.edit_message_text("x" * 4097, chat_id=user["id"], message_id=sent.message_id)
+
+
+async def test_errors_surface_as_aiogram_exceptions(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    fake.fail("sendMessage", 429, "Too Many Requests: retry after 7", retry_after=7)
+    with pytest.raises(TelegramRetryAfter) as retry:
+        await bot.send_message(user["id"], "hi")
+    assert retry.value.retry_after == 7
+    assert (await bot.send_message(user["id"], "hi")).text == "hi"  # only once
+
+    fake.block_bot(user["id"])
+    with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+        await bot.send_message(user["id"], "hi")
+
+    topic = await bot.create_forum_topic(fake.operator_chat_id, "Gone")
+    fake.delete_topic(topic.message_thread_id)
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.send_message(
+            fake.operator_chat_id, "hi", message_thread_id=topic.message_thread_id
+        )
+    with pytest.raises(TelegramBadRequest, match="message is too long"):
+        await bot.send_message(fake.operator_chat_id, "x" * 4097)
+    with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
+        await bot.send_message(
+            fake.operator_chat_id, "hi", reply_parameters=ReplyParameters(message_id=12345)
+        )
+    assert len(fake.calls_to("sendMessage")) == 6
+
+
+async def test_long_poll_returns_delivered_update(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    poll = asyncio.create_task(bot.get_updates(timeout=10))
+    await fake.wait_for(lambda: fake.calls_to("getUpdates"))
+    assert not poll.done()
+    update = fake.customer_message(user, text="hello")
+    assert await fake.deliver(update) == 200
+    updates = await asyncio.wait_for(poll, 5)
+    assert [u.message.text for u in updates if u.message] == ["hello"]
+    assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == []
+
+
+async def test_webhook_delivery_and_conflict(fake: FakeTelegram, bot: Bot) -> None:
+    received: list[tuple[str | None, JSON]] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        received.append(
+            (request.headers.get("X-Telegram-Bot-Api-Secret-Token"), await request.json())
+        )
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/hook", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        await bot.set_webhook(f"http://{host}:{port}/hook", secret_token="s3cret")
+        assert (await bot.get_webhook_info()).url.endswith("/hook")
+        with pytest.raises(TelegramConflictError):
+            await bot.get_updates()
+        user = fake.add_user("Ivan")
+        assert await fake.deliver(fake.customer_message(user, text="via hook")) == 200
+        assert received[0][0] == "s3cret"
+        assert received[0][1]["message"]["text"] == "via hook"
+        assert (await fake.post_webhook(b"{}", secret=None))[0] == 200
+        assert received[1][0] is None
+    finally:
+        await runner.cleanup()
+
+
+async def test_webhook_reply_method_is_executed(fake: FakeTelegram, bot: Bot) -> None:
+    dispatcher = Dispatcher()
+
+    @dispatcher.message()
+    async def echo(message: Message) -> SendMessage:
+        return message.answer(f"echo: {message.text}")
+
+    app = web.Application()
+    SimpleRequestHandler(dispatcher, bot, handle_in_background=False, secret_token="tok").register(
+        app, path="/hook"
+    )
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        await bot.set_webhook(f"http://{host}:{port}/hook", secret_token="tok")
+        user = fake.add_user("Ivan")
+        assert await fake.deliver(fake.customer_message(user, text="ping")) == 200
+        assert fake.sent_by_bot(user["id"])[-1]["text"] == "echo: ping"
+        assert (await fake.post_webhook(b"{}", secret="wrong"))[0] == 401
+    finally:
+        await runner.cleanup()
+
+
+async def test_all_content_kinds_copy_cleanly(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    operator = fake.add_user("Operator", username="op1")
+    topic = await bot.create_forum_topic(fake.operator_chat_id, "Ivan")
+    contents: list[JSON] = [
+        {"text": "hi", "entities": [{"type": "bold", "offset": 0, "length": 2}]},
+        {"video": fake.video(), "caption": "v"},
+        {"animation": fake.animation()},
+        {"document": fake.document()},
+        {"audio": fake.audio()},
+        {"voice": fake.voice()},
+        {"video_note": fake.video_note()},
+        {"sticker": fake.sticker()},
+        {"location": {"latitude": 50.45, "longitude": 30.52}},
+        {
+            "venue": {
+                "location": {"latitude": 50.45, "longitude": 30.52},
+                "title": "Office",
+                "address": "Khreshchatyk 1",
+            }
+        },
+        {"contact": {"phone_number": "+380441234567", "first_name": "Ivan"}},
+        {"dice": {"emoji": "🎲", "value": 3}},
+    ]
+    for content in contents:
+        update = fake.customer_message(user, **content)
+        Update.model_validate(update)
+        await bot.copy_message(
+            fake.operator_chat_id,
+            user["id"],
+            update["message"]["message_id"],
+            message_thread_id=topic.message_thread_id,
+        )
+    poll = await bot.send_poll(user["id"], "Rate us", ["good", "bad"])
+    await bot.copy_message(
+        fake.operator_chat_id,
+        user["id"],
+        poll.message_id,
+        message_thread_id=topic.message_thread_id,
+    )
+    assert len(fake.topic_messages(topic.message_thread_id)) == len(contents) + 1
+
+    reply = fake.operator_message(
+        operator,
+        topic.message_thread_id,
+        reply_to=fake.topic_messages(topic.message_thread_id)[0]["message_id"],
+        text="answer",
+    )
+    assert reply["message"]["reply_to_message"]["text"] == "hi"
+    plain = fake.operator_message(operator, topic.message_thread_id, text="plain")
+    assert "forum_topic_created" in plain["message"]["reply_to_message"]
+    for update in (
+        reply,
+        plain,
+        fake.edit_message(user["id"], 1, text="hi!"),
+        fake.callback_query(user, fake.sent_by_bot(user["id"])[0], "rate:5"),
+        fake.member_update(user, blocked=True),
+        fake.service_message(topic.message_thread_id, forum_topic_edited={"name": "Renamed"}),
+        fake.other_chat_message(user, -100555, text="elsewhere"),
+    ):
+        Update.model_validate(update)
+    assert fake.topics[topic.message_thread_id].name == "Renamed"
+    assert_valid_world(fake)
