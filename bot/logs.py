@@ -47,4 +47,6 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("aiohttp.access").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    quiet = max(logging.getLevelName(level), logging.WARNING)
+    for chatty in ("aiohttp.access", "alembic", "aiogram.event"):
+        logging.getLogger(chatty).setLevel(quiet)

@@ -15,6 +15,8 @@ from pydantic import ValidationError
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
+
+
 class Readiness:
     """Flipped once start-up is complete; `/healthz` answers 503 until then."""
 

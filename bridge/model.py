@@ -164,3 +164,12 @@ class Conversation:
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def open_state(self) -> TopicState:
+        """What an open conversation shows: nobody answered yet, customer waits, or answered."""
+        if self.first_operator_reply_at is None or self.last_operator_message_at is None:
+            return TopicState.NEW
+        if (self.last_customer_message_at or self.opened_at) > self.last_operator_message_at:
+            return TopicState.WAITING
+        return TopicState.ANSWERED

@@ -300,10 +300,7 @@ class Relay:
             conversation = await tx.conversations.latest(customer.id)
             if conversation is None or conversation.is_open:
                 return "The conversation is already open."
-            answered = (conversation.last_operator_message_at or conversation.opened_at) >= (
-                conversation.last_customer_message_at or conversation.opened_at
-            )
-            state = TopicState.ANSWERED if answered else TopicState.WAITING
+            state = conversation.open_state
             await tx.conversations.save(replace(conversation, closed_at=None, state=state))
             await tx.commit()
         await self._desk.reopen_topic(customer.topic_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -26,10 +25,8 @@ class Texts:
 
     @classmethod
     def shipped(cls, default_language: str = "uk") -> Texts:
-        folder = resources.files("bridge") / "locales"
-        catalogues = {
-            lang: _load(Path(str(folder / f"{lang}.yaml"))) for lang in SUPPORTED_LANGUAGES
-        }
+        folder = Path(__file__).parent / "locales"
+        catalogues = {lang: _load(folder / f"{lang}.yaml") for lang in SUPPORTED_LANGUAGES}
         return cls(catalogues, default_language)
 
     def language_for(self, language_code: str | None) -> str:

@@ -8,7 +8,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import ArgumentError, InterfaceError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    InterfaceError,
+    InvalidRequestError,
+    NoSuchModuleError,
+    OperationalError,
+)
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,7 +29,7 @@ def make_engine(url: str) -> AsyncEngine:
     """An engine tuned per backend: SQLite gets WAL, a busy timeout and foreign keys."""
     try:
         engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+    except (ArgumentError, NoSuchModuleError, InvalidRequestError, ImportError, ValueError) as exc:
         raise ConfigError(
             f"DATABASE_URL is not a usable async SQLAlchemy URL ({exc.__class__.__name__}): "
             "use sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db."

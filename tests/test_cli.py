@@ -1,0 +1,163 @@
+"""The real `support-bridge` program: bad configuration ends with one clear sentence, a good one
+runs, answers /healthz, keeps secrets out of its logs and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.fake_telegram import FakeTelegram
+from tests.harness import TOKEN, eventually, free_port
+
+PROGRAM = str(Path(sys.executable).parent / "support-bridge")
+
+
+@pytest.fixture(scope="module")
+async def fake() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram(TOKEN)
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def environment(fake: FakeTelegram, tmp_path: Path, **values: str | None) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "OPERATOR_CHAT_ID": str(fake.operator_chat_id),
+        "TELEGRAM_API_URL": fake.url,
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(free_port()),
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}",
+    }
+    for key, value in values.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+async def run_program(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        PROGRAM,
+        *(args or ("run",)),
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def expect_refusal(env: dict[str, str], cwd: Path, *phrases: str) -> str:
+    code, _, err = await run_program(env, cwd)
+    assert code == 2, err
+    assert "Traceback" not in err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    for phrase in phrases:
+        assert phrase in lines[0], lines[0]
+    return lines[0]
+
+
+async def test_missing_token(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = environment(fake, tmp_path, TELEGRAM_BOT_TOKEN=None)
+    await expect_refusal(env, tmp_path, "TELEGRAM_BOT_TOKEN is not set", "@BotFather")
+
+
+async def test_malformed_token_and_chat_id(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = environment(fake, tmp_path, TELEGRAM_BOT_TOKEN="not-a-token")
+    line = await expect_refusal(env, tmp_path, "TELEGRAM_BOT_TOKEN is invalid")
+    assert "not-a-token" not in line
+    env = environment(fake, tmp_path, OPERATOR_CHAT_ID="12345")
+    await expect_refusal(env, tmp_path, "OPERATOR_CHAT_ID is invalid", "negative")
+    env = environment(fake, tmp_path, OPERATOR_CHAT_ID=None)
+    await expect_refusal(env, tmp_path, "OPERATOR_CHAT_ID is not set")
+
+
+async def test_token_rejected_by_telegram(fake: FakeTelegram, tmp_path: Path) -> None:
+    other = "987654321:AAF-some-other-token-nobody-knows_xyz"
+    env = environment(fake, tmp_path, TELEGRAM_BOT_TOKEN=other)
+    line = await expect_refusal(env, tmp_path, "rejected by Telegram")
+    assert other not in line
+
+
+async def test_group_problems(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = environment(fake, tmp_path, OPERATOR_CHAT_ID="-100555")
+    await expect_refusal(env, tmp_path, "OPERATOR_CHAT_ID -100555 is not a group the bot is in")
+    fake.group_is_forum = False
+    try:
+        await expect_refusal(environment(fake, tmp_path), tmp_path, "not a forum supergroup")
+    finally:
+        fake.group_is_forum = True
+    fake.bot_can_manage_topics = False
+    try:
+        await expect_refusal(environment(fake, tmp_path), tmp_path, "manage topics")
+    finally:
+        fake.bot_can_manage_topics = True
+
+
+async def test_bad_database_url_and_busy_port(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = environment(fake, tmp_path, DATABASE_URL="mysql://nobody")
+    await expect_refusal(env, tmp_path, "DATABASE_URL")
+    env = environment(fake, tmp_path, DATABASE_URL="sqlite+aiosqlite:////nonexistent/dir/x.db")
+    await expect_refusal(env, tmp_path, "DATABASE_URL")
+    server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        env = environment(fake, tmp_path, HTTP_PORT=str(port))
+        await expect_refusal(env, tmp_path, f"127.0.0.1:{port}", "free port")
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_migrate_command(fake: FakeTelegram, tmp_path: Path) -> None:
+    code, out, err = await run_program(environment(fake, tmp_path), tmp_path, "migrate")
+    assert (code, out.strip()) == (0, "The database is up to date."), err
+    assert (tmp_path / "bridge.db").exists()
+
+
+async def test_runs_serves_health_keeps_secrets_out_of_logs_and_stops_on_sigterm(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    env = environment(fake, tmp_path, LOG_LEVEL="DEBUG", PUBLIC_URL="https://bridge.example")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{env['HTTP_PORT']}/healthz"
+
+    async def healthy() -> bool:
+        try:
+            async with aiohttp.ClientSession() as session, session.get(url) as response:
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    await fake.wait_for(lambda: fake.webhook["url"] == "https://bridge.example/telegram/webhook")
+    await eventually(healthy)
+    process.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    log = err.decode()
+    assert process.returncode == 0, log
+    assert "ready" in log
+    assert fake.token not in log
+    assert fake.token.split(":")[1] not in log
+    assert fake.webhook["secret_token"] not in log

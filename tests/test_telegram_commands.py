@@ -1,0 +1,182 @@
+"""End to end: operators' commands and card buttons, what is left alone, failures shown."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bridge.model import TopicState
+from bridge.texts import Texts
+from bridge.topic_names import STATE_MARKERS
+from tests.fake_telegram import FakeTelegram
+from tests.harness import JSON, TOKEN, Scene, running_bridge
+
+CLOSED_UK = Texts.shipped("uk").get("closed", "uk")
+CLOSED_EN = Texts.shipped("uk").get("closed", "en")
+
+
+@pytest.fixture(scope="module")
+async def scene(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Scene]:
+    fake = FakeTelegram(TOKEN)
+    await fake.start()
+    db = Path(tmp_path_factory.mktemp("commands")) / "bridge.db"
+    async with running_bridge(fake, db, webhook=True) as app:
+        yield Scene(fake, app, "webhook")
+    await fake.stop()
+
+
+async def new_customer(scene: Scene, name: str, language: str = "uk") -> tuple[JSON, int]:
+    user = scene.fake.add_user(name, language_code=language)
+    await scene.customer_says(user, text=f"Hello from {name}")
+    return user, await scene.topic_of(user)
+
+
+def marker(scene: Scene, topic: int) -> str:
+    return scene.fake.topics[topic].name.split(" ")[0]
+
+
+async def test_close_resolves_and_the_next_message_reopens_the_same_topic(scene: Scene) -> None:
+    user, topic = await new_customer(scene, "Closer", language="en")
+    await scene.operator_says(topic, text="/close")
+    await scene.in_chat(user, text=CLOSED_EN)
+    await scene.in_topic(topic, text="🔒 Conversation closed by Iryna Operator.")
+    assert scene.fake.topics[topic].closed
+    assert marker(scene, topic) == STATE_MARKERS[TopicState.CLOSED]
+
+    await scene.customer_says(user, text="One more question")
+    await scene.in_topic(topic, text="One more question")
+    assert not scene.fake.topics[topic].closed
+    assert marker(scene, topic) == STATE_MARKERS[TopicState.NEW]
+    await scene.in_topic(topic, text="🆕 Conversation #2 started.")
+    card = scene.fake.sent_by_bot(scene.group, topic)[0]
+    assert "Earlier conversations: 1" in card["text"]
+    assert len([t for t in scene.fake.topics.values() if "Closer" in t.name]) == 1
+
+
+async def test_reopen_command(scene: Scene) -> None:
+    _, topic = await new_customer(scene, "Reopener")
+    await scene.operator_says(topic, text="/close")
+    await scene.fake.wait_for(lambda: scene.fake.topics[topic].closed)
+    await scene.operator_says(topic, text="/reopen")
+    await scene.in_topic(topic, text="🔓 Conversation reopened by Iryna Operator.")
+    assert not scene.fake.topics[topic].closed
+    assert marker(scene, topic) == STATE_MARKERS[TopicState.NEW]  # still nobody answered
+
+
+async def test_ban_silences_the_customer_without_telling_and_unban_restores(scene: Scene) -> None:
+    user, topic = await new_customer(scene, "Spammer")
+    await scene.operator_says(topic, text="/ban")
+    await scene.in_topic(topic, count=1, text=...)
+    card = scene.fake.sent_by_bot(scene.group, topic)[0]
+    await scene.fake.wait_for(
+        lambda: "Banned" in scene.fake.message(scene.group, card["message_id"])["text"]
+    )
+
+    before = len(scene.fake.topic_messages(topic))
+    await scene.customer_says(user, text="buy cheap stuff")
+    assert len(scene.fake.topic_messages(topic)) == before
+    assert scene.fake.sent_by_bot(user["id"]) == []  # never told
+
+    await scene.operator_says(topic, text="/unban")
+    await scene.in_topic(topic, text=...)
+    await scene.customer_says(user, text="sorry, real question")
+    await scene.in_topic(topic, text="sorry, real question")
+
+
+async def test_card_buttons_close_and_ban(scene: Scene) -> None:
+    user, topic = await new_customer(scene, "Buttons")
+    card = scene.fake.sent_by_bot(scene.group, topic)[0]
+    update = scene.fake.callback_query(scene.operator, card, "card:close")
+    await scene.deliver(update)
+    await scene.in_chat(user, text=CLOSED_UK)
+    query_id = update["callback_query"]["id"]
+    assert scene.fake.callback_answers[query_id].get("text") == "Conversation closed."
+    assert scene.fake.topics[topic].closed
+
+    card = scene.fake.message(scene.group, card["message_id"])
+    await scene.deliver(scene.fake.callback_query(scene.operator, card, "card:ban"))
+    await scene.fake.wait_for(
+        lambda: (
+            scene.fake.message(scene.group, card["message_id"])["reply_markup"]["inline_keyboard"][
+                0
+            ][1]["callback_data"]
+            == "card:unban"
+        )
+    )
+    before = len(scene.fake.topic_messages(topic))
+    await scene.customer_says(user, text="are you there?")
+    assert len(scene.fake.topic_messages(topic)) == before
+
+
+async def test_unknown_button_data_is_answered_and_ignored(scene: Scene) -> None:
+    user, topic = await new_customer(scene, "Forger")
+    card = scene.fake.sent_by_bot(scene.group, topic)[0]
+    update = scene.fake.callback_query(scene.operator, card, "card:delete_everything")
+    await scene.deliver(update)
+    assert update["callback_query"]["id"] in scene.fake.callback_answers
+    assert not scene.fake.topics[topic].closed
+    assert scene.fake.sent_by_bot(user["id"]) == []
+
+
+async def test_left_alone_general_topic_service_messages_bots_other_chats(scene: Scene) -> None:
+    user, topic = await new_customer(scene, "Quiet")
+    other_bot = scene.fake.add_user("Helper", is_bot=True, username="other_bot")
+    stranger = scene.fake.add_user("Stranger")
+    await scene.deliver(scene.fake.operator_message(scene.operator, None, text="General chatter"))
+    await scene.deliver(scene.fake.operator_message(other_bot, topic, text="I am a bot"))
+    await scene.deliver(scene.fake.service_message(topic, new_chat_members=[stranger]))
+    await scene.deliver(scene.fake.other_chat_message(stranger, -100999, text="elsewhere"))
+    await scene.operator_says(topic, text="Real answer")
+    got = await scene.in_chat(user, text=...)
+    assert [m["text"] for m in got] == ["Real answer"]
+
+
+async def test_blocked_customer_is_reported_in_the_topic(scene: Scene) -> None:
+    user, topic = await new_customer(scene, "Blocker")
+    scene.fake.block_bot(user["id"])
+    sent = await scene.operator_says(topic, text="Are you still there?")
+    note = (await scene.in_topic(topic, text="⚠️ Not delivered: the customer blocked the bot."))[0]
+    assert note["reply_to_message"]["message_id"] == sent["message_id"]
+    assert not scene.fake.message(scene.group, sent["message_id"]).get("reactions")
+
+
+async def test_too_long_is_reported(scene: Scene) -> None:
+    _, topic = await new_customer(scene, "Longread")
+    scene.fake.fail("copyMessage", 400, "Bad Request: message is too long")
+    await scene.operator_says(topic, text="x" * 50)
+    note = await scene.in_topic(topic, text=...)
+    assert any("too long for Telegram" in m["text"] for m in note)
+
+
+async def test_deleted_topic_gets_replaced(scene: Scene) -> None:
+    user, topic = await new_customer(scene, "Phoenix")
+    scene.fake.delete_topic(topic)
+    await scene.customer_says(user, text="hello again")
+    new_topic = await scene.topic_of(user)
+    assert new_topic != topic
+    await scene.in_topic(new_topic, text="hello again")
+
+
+async def test_chatid_answers_in_the_group(scene: Scene) -> None:
+    await scene.deliver(scene.fake.operator_message(scene.operator, None, text="/chatid"))
+    answer = await scene.fake.wait_for(
+        lambda: [
+            m
+            for m in scene.fake.sent_by_bot(scene.group)
+            if m.get("text", "").startswith("OPERATOR_CHAT_ID=")
+        ]
+    )
+    assert answer[0]["text"].startswith(f"OPERATOR_CHAT_ID={scene.group}\n")
+    assert "forum" in answer[0]["text"]
+
+
+async def test_start_greets_without_opening_a_topic(scene: Scene) -> None:
+    user = scene.fake.add_user("Newcomer", language_code="en")
+    topics_before = len(scene.fake.topics)
+    await scene.customer_says(
+        user, text="/start", entities=[{"type": "bot_command", "offset": 0, "length": 6}]
+    )
+    await scene.in_chat(user, text=Texts.shipped("uk").get("greeting", "en"))
+    assert len(scene.fake.topics) == topics_before
