@@ -1,0 +1,114 @@
+"""Storage and migrations on SQLite and PostgreSQL (PostgreSQL when TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bridge.model import CustomerProfile, Platform, TopicState
+from bridge.storage.database import make_engine, make_sessions, migrate
+from bridge.storage.tables import Base
+from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
+
+POSTGRES = os.environ.get("TEST_DATABASE_URL")
+NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
+PROFILE = CustomerProfile(Platform.TELEGRAM, "42", "Taras Shevchenko", "taras", "uk")
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                not POSTGRES,
+                reason="TEST_DATABASE_URL is not set (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)",
+            ),
+        ),
+    ]
+)
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'storage.db'}")
+    else:
+        assert POSTGRES
+        engine = make_engine(POSTGRES)
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.drop_all)
+            await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    await migrate(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
+    assert {"customers", "conversations", "message_links", "processed_updates"} <= tables
+    assert version == "0001"
+
+
+async def test_customer_upsert_keeps_first_contact_and_is_unique(engine: AsyncEngine) -> None:
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    async with uow() as tx:
+        first = await tx.customers.upsert(PROFILE, NOW)
+        await tx.commit()
+    renamed = CustomerProfile(Platform.TELEGRAM, "42", "Taras H. Shevchenko", None, "en")
+    async with uow() as tx:
+        again = await tx.customers.upsert(renamed, NOW + timedelta(days=1))
+        await tx.commit()
+    assert again.id == first.id
+    assert again.first_seen_at == NOW  # aware UTC, as stored
+    assert again.first_seen_at.tzinfo is not None
+    assert (again.full_name, again.username, again.language) == ("Taras H. Shevchenko", None, "en")
+    async with uow() as tx:
+        viber = await tx.customers.upsert(
+            CustomerProfile(Platform.VIBER, "42", "Same id, other platform"), NOW
+        )
+        await tx.commit()
+    assert viber.id != first.id
+
+
+async def test_conversations_links_topics_and_processed_updates(engine: AsyncEngine) -> None:
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    async with uow() as tx:
+        customer = await tx.customers.upsert(PROFILE, NOW)
+        await tx.customers.set_topic(customer.id, 9001, 9002)
+        conversation = await tx.conversations.start(customer.id, NOW)
+        await tx.links.add(customer.id, conversation.id, "15", 9010, True, NOW)
+        await tx.commit()
+    async with uow() as tx:
+        by_topic = await tx.customers.by_topic(9001)
+        assert by_topic is not None
+        assert (by_topic.id, by_topic.card_message_id) == (customer.id, 9002)
+        assert await tx.links.group_message_for(customer.id, "15") == 9010
+        assert await tx.links.customer_message_for(9010) == (customer.id, "15")
+        assert await tx.links.customer_message_for(1) is None
+        latest = await tx.conversations.latest(customer.id)
+        assert latest is not None
+        assert latest.state is TopicState.NEW
+        assert await tx.updates.claim("telegram:1", NOW)
+        assert not await tx.updates.claim("telegram:1", NOW)  # same transaction still works
+        assert await tx.updates.claim("telegram:2", NOW)
+        await tx.commit()
+    async with uow() as tx:
+        assert not await tx.updates.claim("telegram:2", NOW)
+
+
+async def test_uncommitted_work_is_rolled_back(engine: AsyncEngine) -> None:
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    async with uow() as tx:
+        await tx.customers.upsert(PROFILE, NOW)
+    async with uow() as tx:
+        assert await tx.customers.by_topic(1) is None
+        assert await tx.updates.claim("fresh", NOW)
+        count = await tx.conversations.count(1)
+    assert count == 0
