@@ -161,3 +161,30 @@ async def test_runs_serves_health_keeps_secrets_out_of_logs_and_stops_on_sigterm
     assert fake.token not in log
     assert fake.token.split(":")[1] not in log
     assert fake.webhook["secret_token"] not in log
+
+
+async def test_chatid_command_helps_the_first_set_up(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = environment(fake, tmp_path, OPERATOR_CHAT_ID=None)
+    process = await asyncio.create_subprocess_exec(
+        PROGRAM,
+        "chatid",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    admin = fake.add_user("Admin")
+    await fake.wait_for(lambda: fake.calls_to("getUpdates"), timeout=30)
+    await fake.deliver(fake.operator_message(admin, None, text="/chatid"))
+    answers = await fake.wait_for(
+        lambda: [
+            m
+            for m in fake.sent_by_bot(fake.operator_chat_id)
+            if "OPERATOR_CHAT_ID=" in m.get("text", "")
+        ]
+    )
+    assert answers[0]["text"].startswith(f"OPERATOR_CHAT_ID={fake.operator_chat_id}")
+    process.send_signal(signal.SIGINT)
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert "Send /chatid" in out.decode()
+    assert process.returncode == 0

@@ -232,3 +232,17 @@ async def test_internal_notes_stay_in_the_topic(scene: Scene) -> None:
         "check his claim" not in (m.get("text") or "") for m in scene.fake.sent_by_bot(user["id"])
     )
     assert got
+
+
+async def test_an_operator_edit_telegram_cannot_apply_is_sent_as_a_correction(scene: Scene) -> None:
+    user = scene.fake.add_user("Corrected", language_code="en")
+    await scene.customer_says(user, text="What is the franchise?")
+    topic = await scene.topic_of(user)
+    sent = await scene.operator_says(topic, text="It is 500 UAH")
+    delivered = (await scene.in_chat(user, text="It is 500 UAH"))[0]
+    scene.fake.fail("editMessageText", 400, "Bad Request: message can't be edited")
+    await scene.deliver(
+        scene.fake.edit_message(scene.group, sent["message_id"], text="It is 1000 UAH")
+    )
+    correction = (await scene.in_chat(user, text="✏️ Correction: It is 1000 UAH"))[0]
+    assert correction["reply_to_message"]["message_id"] == delivered["message_id"]
