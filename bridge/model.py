@@ -49,6 +49,14 @@ class TopicState(StrEnum):
     CLOSED = "closed"
 
 
+class DeliveryMark(StrEnum):
+    """How far an operator's message got: shown on it in the topic."""
+
+    SENT = "sent"  # accepted by the platform, not yet confirmed on the customer's device
+    DELIVERED = "delivered"
+    SEEN = "seen"
+
+
 @dataclass(frozen=True)
 class TextEntity:
     """Formatting of a span of text, in Telegram's terms (UTF-16 offsets)."""
@@ -142,6 +150,8 @@ class Customer:
     topic_id: int | None
     card_message_id: int | None
     banned: bool
+    last_seen_at: datetime | None = None
+    unreachable: str | None = None  # a FailureReason value while the customer cannot be reached
 
     @property
     def key(self) -> str:
@@ -173,3 +183,34 @@ class Conversation:
         if (self.last_customer_message_at or self.opened_at) > self.last_operator_message_at:
             return TopicState.WAITING
         return TopicState.ANSWERED
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The customer's message an operator answers: its id there and a snippet for quoting."""
+
+    message_id: str
+    snippet: str | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """One relayed message as the message map knows it."""
+
+    customer_id: int
+    customer_message_id: str
+    group_message_id: int
+    snippet: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaLink:
+    """A file published for one customer at an unguessable URL, until it expires."""
+
+    token: str
+    customer_id: int
+    file_id: str
+    file_name: str | None
+    mime_type: str | None
+    size: int | None
+    expires_at: datetime

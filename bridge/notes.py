@@ -50,3 +50,37 @@ def banned(by: str) -> str:
 
 def unbanned(by: str) -> str:
     return f"✅ Customer unbanned by {escape(by)}: their messages are relayed again."
+
+
+_GONE = {
+    FailureReason.BLOCKED: "🚫 The customer blocked the bot: messages to them are not delivered.",
+    FailureReason.NOT_SUBSCRIBED: (
+        "🚫 The customer unsubscribed from the bot: messages to them are not delivered."
+    ),
+}
+
+
+def customer_gone(reason: FailureReason) -> str:
+    return _GONE.get(reason, "🚫 The customer cannot be reached at the moment.")
+
+
+def customer_back() -> str:
+    return "✅ The customer is back: messages are delivered again."
+
+
+def delivery_failed_later(detail: str) -> str:
+    return f"⚠️ <b>Not delivered</b>: {escape(detail) or 'the platform reported a failure'}."
+
+
+def outside_free_window(platform: Platform, hours: int, held: bool) -> str:
+    head = (
+        f"💰 The customer's last message is older than {hours} h: on {platform.display_name} "
+        "a message you start now is a paid one."
+    )
+    if held:
+        return head + " It is held: press <b>Send anyway</b> to send it."
+    return head + " It was sent."
+
+
+def held_released(by: str) -> str:
+    return f"📨 Held message sent by {escape(by)}."

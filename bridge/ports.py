@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self
+from typing import Any, Protocol, Self
 
 from bridge.model import (
     Conversation,
     Customer,
     CustomerProfile,
+    DeliveryMark,
     IncomingMessage,
+    Link,
+    MediaLink,
     Platform,
+    Reply,
 )
 
 
@@ -69,25 +73,38 @@ class OperatorDesk(Protocol):
         """Apply a customer's edit to the relayed copy; False when the platform cannot."""
         ...
 
-    async def post_note(self, topic_id: int, html: str, reply_to: int | None = None) -> int:
+    async def post_note(
+        self,
+        topic_id: int,
+        html: str,
+        reply_to: int | None = None,
+        buttons: tuple[CardButton, ...] = (),
+    ) -> int:
         """Post the bridge's own note (already escaped HTML) into the topic."""
         ...
 
-    async def mark_delivered(self, message_id: int) -> None:
-        """Show on an operator's message that it reached the customer."""
+    async def mark(self, message_id: int, mark: DeliveryMark) -> None:
+        """Show on an operator's message how far it got (sent, delivered, seen)."""
         ...
 
 
 class CustomerChannel(Protocol):
-    """Sending to customers on one platform."""
+    """Sending to customers on one platform.
+
+    `receipts`: the platform reports delivered/seen later, so a send is only "sent".
+    `free_window`: messages a bot starts after this long since the customer's last message
+    are paid (Viber's commercial model); None where sending is always free.
+    """
 
     platform: Platform
+    receipts: bool
+    free_window: timedelta | None
 
     async def deliver(
         self,
         customer: Customer,
         messages: Sequence[IncomingMessage],
-        reply_to: str | None,
+        reply: Reply | None,
     ) -> list[str]:
         """Send an operator's message (or album); one platform message id per item."""
         ...
@@ -116,6 +133,10 @@ class CustomerRepository(Protocol):
 
     async def set_banned(self, customer_id: int, banned: bool) -> None: ...
 
+    async def set_unreachable(self, customer_id: int, reason: str | None) -> None: ...
+
+    async def find(self, platform: Platform, external_id: str) -> Customer | None: ...
+
 
 class ConversationRepository(Protocol):
     async def latest(self, customer_id: int) -> Conversation | None: ...
@@ -136,12 +157,29 @@ class MessageLinkRepository(Protocol):
         group_message_id: int,
         from_customer: bool,
         now: datetime,
+        snippet: str | None = None,
     ) -> None: ...
 
     async def group_message_for(self, customer_id: int, customer_message_id: str) -> int | None: ...
 
-    async def customer_message_for(self, group_message_id: int) -> tuple[int, str] | None:
-        """(customer id, customer-side message id) of a group message."""
+    async def by_group_message(self, group_message_id: int) -> Link | None:
+        """The link of a group message: the customer and their side's message id."""
+        ...
+
+
+class MediaLinkRepository(Protocol):
+    async def add(self, link: MediaLink) -> None: ...
+
+    async def get(self, token: str) -> MediaLink | None: ...
+
+
+class HeldMessageRepository(Protocol):
+    async def hold(
+        self, customer_id: int, topic_id: int, payload: dict[str, Any], now: datetime
+    ) -> int: ...
+
+    async def release(self, held_id: int) -> tuple[int, int, dict[str, Any]] | None:
+        """Remove a held message; (customer id, topic id, payload) or None if already gone."""
         ...
 
 
@@ -165,6 +203,12 @@ class UnitOfWork(Protocol):
 
     @property
     def updates(self) -> ProcessedUpdateRepository: ...
+
+    @property
+    def media(self) -> MediaLinkRepository: ...
+
+    @property
+    def held(self) -> HeldMessageRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

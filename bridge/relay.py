@@ -20,16 +20,23 @@ from bridge.model import (
     Conversation,
     Customer,
     CustomerProfile,
+    DeliveryMark,
     IncomingMessage,
     Operator,
     Platform,
+    Reply,
     TopicState,
 )
-from bridge.ports import CustomerChannel, OperatorDesk, UnitOfWorkFactory
+from bridge.ports import CardButton, CustomerChannel, OperatorDesk, UnitOfWorkFactory
+from bridge.serialization import message_from_json, message_to_json
 from bridge.texts import Texts
 from bridge.topic_names import topic_name
 
 log = logging.getLogger(__name__)
+
+
+HELD_ACTION = "send_held:"
+UNREACHABLE = (FailureReason.BLOCKED, FailureReason.NOT_SUBSCRIBED)
 
 
 class CardAction(StrEnum):
@@ -51,7 +58,9 @@ class Relay:
         channels: Mapping[Platform, CustomerChannel],
         clock: Clock,
         texts: Texts,
+        hold_outside_window: bool = False,
     ) -> None:
+        self._hold_outside_window = hold_outside_window
         self._uow = uow
         self._desk = desk
         self._channels = channels
@@ -91,6 +100,9 @@ class Relay:
                     reply_to = await tx.links.group_message_for(
                         customer.id, messages[0].reply_to_message_id
                     )
+                came_back = customer.unreachable is not None
+                if came_back:
+                    await tx.customers.set_unreachable(customer.id, None)
                 await tx.commit()
 
             topic_id = await self._prepare_topic(customer, conversation, shown_before, number)
@@ -103,10 +115,18 @@ class Relay:
                 customer = replace(customer, topic_id=None)
                 topic_id = await self._prepare_topic(customer, conversation, None, number)
                 group_ids = await self._desk.relay(topic_id, messages, None)
+            if came_back:
+                await self._desk.post_note(topic_id, notes.customer_back())
             async with self._uow() as tx:
                 for message, group_id in zip(messages, group_ids, strict=False):
                     await tx.links.add(
-                        customer.id, conversation.id, message.ref.message_id, group_id, True, now
+                        customer.id,
+                        conversation.id,
+                        message.ref.message_id,
+                        group_id,
+                        True,
+                        now,
+                        message.text,
                     )
                 await tx.commit()
             return True
@@ -165,69 +185,168 @@ class Relay:
         customer = await self._customer_of(topic_id)
         if customer is None:
             return
+        first = int(messages[0].ref.message_id)
+        channel = self._channels.get(customer.platform)
+        if channel is None:
+            await self._desk.post_note(topic_id, notes.channel_missing(customer.platform), first)
+            return
         async with self._locks.hold(customer.key):
+            if customer.unreachable:
+                failure = DeliveryFailed(FailureReason(customer.unreachable))
+                await self._desk.post_note(
+                    topic_id, notes.not_delivered(failure, customer.platform), first
+                )
+                return
+            window = channel.free_window
             now = self._clock.now()
-            async with self._uow() as tx:
-                conversation = await tx.conversations.latest(customer.id)
-                reopened = conversation is not None and not conversation.is_open
-                if conversation is None:
-                    conversation = await tx.conversations.start(customer.id, now)
-                reply_to = None
-                if messages[0].reply_to_message_id:
-                    linked = await tx.links.customer_message_for(
-                        int(messages[0].reply_to_message_id)
-                    )
-                    if linked and linked[0] == customer.id:
-                        reply_to = linked[1]
-                await tx.commit()
-            first = int(messages[0].ref.message_id)
-            channel = self._channels.get(customer.platform)
-            if channel is None:
-                await self._desk.post_note(
-                    topic_id, notes.channel_missing(customer.platform), first
-                )
-                return
-            try:
-                customer_ids = await channel.deliver(customer, messages, reply_to)
-            except DeliveryFailed as error:
-                await self._desk.post_note(
-                    topic_id, notes.not_delivered(error, customer.platform), first
-                )
-                return
-            except RetryLater as error:
-                await self._desk.post_note(
-                    topic_id,
-                    f"⚠️ <b>Not delivered</b>: {customer.platform.display_name} asked to wait "
-                    f"{error.seconds:g}s; please send it again.",
-                    first,
-                )
-                return
-            shown_before = conversation.state
-            conversation = replace(
-                conversation,
-                closed_at=None,
-                state=TopicState.ANSWERED,
-                first_operator_reply_at=conversation.first_operator_reply_at or now,
-                last_operator_message_at=now,
+            outside = window is not None and (
+                customer.last_seen_at is None or now - customer.last_seen_at > window
             )
-            async with self._uow() as tx:
-                for message, customer_message_id in zip(messages, customer_ids, strict=False):
-                    await tx.links.add(
+            hours = int(window.total_seconds() // 3600) if window else 0
+            if outside and self._hold_outside_window:
+                async with self._uow() as tx:
+                    held_id = await tx.held.hold(
                         customer.id,
-                        conversation.id,
-                        customer_message_id,
-                        int(message.ref.message_id),
-                        False,
+                        topic_id,
+                        {"messages": [message_to_json(m) for m in messages]},
                         now,
                     )
-                await tx.conversations.save(conversation)
+                    await tx.commit()
+                button = CardButton("📨 Send anyway", f"{HELD_ACTION}{held_id}")
+                await self._desk.post_note(
+                    topic_id,
+                    notes.outside_free_window(customer.platform, hours, held=True),
+                    first,
+                    buttons=(button,),
+                )
+                return
+            if await self._deliver(customer, channel, topic_id, messages) and outside:
+                await self._desk.post_note(
+                    topic_id, notes.outside_free_window(customer.platform, hours, held=False), first
+                )
+
+    async def release_held(self, topic_id: int, held_id: int, operator: Operator) -> str:
+        """`Send anyway` on a held message: deliver it now."""
+        customer = await self._customer_of(topic_id)
+        channel = self._channels.get(customer.platform) if customer else None
+        if customer is None or channel is None:
+            return "This topic does not belong to a customer."
+        async with self._locks.hold(customer.key):
+            async with self._uow() as tx:
+                held = await tx.held.release(held_id)
                 await tx.commit()
-            for message in messages:
-                await self._desk.mark_delivered(int(message.ref.message_id))
-            if reopened:
-                await self._desk.reopen_topic(topic_id)
-            if shown_before is not conversation.state:
-                await self._desk.rename_topic(topic_id, topic_name(customer, conversation.state))
+            if held is None or held[0] != customer.id:
+                return "That message was already sent."
+            messages = [message_from_json(m) for m in held[2]["messages"]]
+            if await self._deliver(customer, channel, topic_id, messages):
+                await self._desk.post_note(topic_id, notes.held_released(operator.name))
+                return "Sent."
+            return "Not delivered; see the note in the topic."
+
+    async def _deliver(
+        self,
+        customer: Customer,
+        channel: CustomerChannel,
+        topic_id: int,
+        messages: Sequence[IncomingMessage],
+    ) -> bool:
+        """Send to the customer, record the map and the conversation, mark or explain."""
+        now = self._clock.now()
+        first = int(messages[0].ref.message_id)
+        async with self._uow() as tx:
+            conversation = await tx.conversations.latest(customer.id)
+            if conversation is None:
+                conversation = await tx.conversations.start(customer.id, now)
+            reply = None
+            if messages[0].reply_to_message_id:
+                link = await tx.links.by_group_message(int(messages[0].reply_to_message_id))
+                if link and link.customer_id == customer.id:
+                    reply = Reply(link.customer_message_id, link.snippet)
+            await tx.commit()
+        try:
+            customer_ids = await channel.deliver(customer, messages, reply)
+        except (DeliveryFailed, RetryLater) as error:
+            failure = error if isinstance(error, DeliveryFailed) else DeliveryFailed(
+                FailureReason.UNKNOWN, f"{customer.platform.display_name} asked to wait"
+            )
+            if failure.reason in UNREACHABLE:
+                async with self._uow() as tx:
+                    await tx.customers.set_unreachable(customer.id, failure.reason.value)
+                    await tx.commit()
+            await self._desk.post_note(
+                topic_id, notes.not_delivered(failure, customer.platform), first
+            )
+            return False
+        reopened = not conversation.is_open
+        shown_before = conversation.state
+        conversation = replace(
+            conversation,
+            closed_at=None,
+            state=TopicState.ANSWERED,
+            first_operator_reply_at=conversation.first_operator_reply_at or now,
+            last_operator_message_at=now,
+        )
+        async with self._uow() as tx:
+            for message, customer_message_id in zip(messages, customer_ids, strict=False):
+                await tx.links.add(
+                    customer.id,
+                    conversation.id,
+                    customer_message_id,
+                    int(message.ref.message_id),
+                    False,
+                    now,
+                    message.text,
+                )
+            await tx.conversations.save(conversation)
+            await tx.commit()
+        mark = DeliveryMark.SENT if channel.receipts else DeliveryMark.DELIVERED
+        for message in messages:
+            await self._desk.mark(int(message.ref.message_id), mark)
+        if reopened:
+            await self._desk.reopen_topic(topic_id)
+        if shown_before is not conversation.state:
+            await self._desk.rename_topic(topic_id, topic_name(customer, conversation.state))
+        return True
+
+    # ----- what platforms report about customers and deliveries ---------------------------
+
+    async def customer_reachability(
+        self, platform: Platform, external_id: str, reason: FailureReason | None
+    ) -> None:
+        """A customer blocked/unsubscribed (`reason`) or came back (None): record and show."""
+        async with self._locks.hold(f"{platform}:{external_id}"):
+            async with self._uow() as tx:
+                customer = await tx.customers.find(platform, external_id)
+                if customer is None or customer.unreachable == (reason.value if reason else None):
+                    return
+                await tx.customers.set_unreachable(customer.id, reason.value if reason else None)
+                await tx.commit()
+            if customer.topic_id is not None:
+                note = notes.customer_gone(reason) if reason else notes.customer_back()
+                await self._desk.post_note(customer.topic_id, note)
+
+    async def delivery_receipt(
+        self,
+        platform: Platform,
+        external_id: str,
+        customer_message_id: str,
+        mark: DeliveryMark | None,
+        failure: str | None = None,
+    ) -> None:
+        """The platform reports an operator's message delivered, seen, or failed."""
+        async with self._uow() as tx:
+            customer = await tx.customers.find(platform, external_id)
+            if customer is None:
+                return
+            group_id = await tx.links.group_message_for(customer.id, customer_message_id)
+        if group_id is None or customer.topic_id is None:
+            return
+        if mark is not None:
+            await self._desk.mark(group_id, mark)
+        else:
+            await self._desk.post_note(
+                customer.topic_id, notes.delivery_failed_later(failure or ""), group_id
+            )
 
     async def operator_edited(self, topic_id: int, message: IncomingMessage) -> None:
         """Apply an operator's edit for the customer, or send a marked correction."""
@@ -239,14 +358,15 @@ class Relay:
             return
         async with self._locks.hold(customer.key):
             async with self._uow() as tx:
-                linked = await tx.links.customer_message_for(int(message.ref.message_id))
-            if linked is None or linked[0] != customer.id:
+                link = await tx.links.by_group_message(int(message.ref.message_id))
+            if link is None or link.customer_id != customer.id:
                 return
+            target = link.customer_message_id
             try:
-                if await channel.apply_edit(customer, linked[1], message):
+                if await channel.apply_edit(customer, target, message):
                     return
                 correction = self._texts.get("correction", customer.language)
-                await channel.send_text(customer, f"{correction} {message.text or ''}", linked[1])
+                await channel.send_text(customer, f"{correction} {message.text or ''}", target)
             except (DeliveryFailed, RetryLater) as error:
                 failure = (
                     error

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bridge.errors import DeliveryFailed, TopicMissing
-from bridge.model import Customer, IncomingMessage, Platform
-from bridge.ports import Card
+from bridge.model import Customer, DeliveryMark, IncomingMessage, Platform, Reply
+from bridge.ports import Card, CardButton
 
 
 class FixedClock:
@@ -37,6 +37,8 @@ class FakeDesk:
         self.topics: dict[int, FakeTopic] = {}
         self.cards: dict[int, Card] = {}
         self.delivered: list[int] = []
+        self.marks: list[tuple[int, DeliveryMark]] = []
+        self.buttons: list[CardButton] = []
         self._next_id = 100
 
     def _id(self) -> int:
@@ -85,12 +87,21 @@ class FakeDesk:
     async def apply_edit(self, message_id: int, message: IncomingMessage) -> bool:
         return False
 
-    async def post_note(self, topic_id: int, html: str, reply_to: int | None = None) -> int:
+    async def post_note(
+        self,
+        topic_id: int,
+        html: str,
+        reply_to: int | None = None,
+        buttons: tuple[CardButton, ...] = (),
+    ) -> int:
         self._topic(topic_id).posts.append(("note", html))
+        self.buttons.extend(buttons)
         return self._id()
 
-    async def mark_delivered(self, message_id: int) -> None:
-        self.delivered.append(message_id)
+    async def mark(self, message_id: int, mark: DeliveryMark) -> None:
+        self.marks.append((message_id, mark))
+        if mark is DeliveryMark.DELIVERED:
+            self.delivered.append(message_id)
 
     def notes(self, topic_id: int) -> list[str]:
         return [str(body) for kind, body in self.topics[topic_id].posts if kind == "note"]
@@ -100,6 +111,8 @@ class FakeChannel:
     """Customers on one platform, in memory; `refuse` makes the next sends fail."""
 
     platform = Platform.TELEGRAM
+    receipts = False
+    free_window: timedelta | None = None
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str | None, str | None]] = []
@@ -107,14 +120,14 @@ class FakeChannel:
         self._next_id = 1000  # apart from the ids tests give customers' own messages
 
     async def deliver(
-        self, customer: Customer, messages: Sequence[IncomingMessage], reply_to: str | None
+        self, customer: Customer, messages: Sequence[IncomingMessage], reply: Reply | None
     ) -> list[str]:
         if self.refuse:
             raise self.refuse
         ids = []
         for message in messages:
             self._next_id += 1
-            self.sent.append((customer.external_id, message.text, reply_to))
+            self.sent.append((customer.external_id, message.text, reply and reply.message_id))
             ids.append(str(self._next_id))
         return ids
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,14 @@ from bridge.errors import DeliveryFailed, FailureReason
 from bridge.model import (
     ContentKind,
     CustomerProfile,
+    DeliveryMark,
     IncomingMessage,
     MessageRef,
     Operator,
     Platform,
     TopicState,
 )
-from bridge.relay import CardAction, Relay
+from bridge.relay import HELD_ACTION, CardAction, Relay
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 from bridge.texts import Texts
@@ -187,3 +189,72 @@ async def test_hostile_name_is_escaped_and_cleaned(world: World) -> None:
     assert '<a href="https://evil">' not in card_html
     assert "&lt;a href=&quot;https://evil&quot;&gt;" in card_html
     assert "\u202e" not in topic.name and "\n" not in topic.name
+
+
+async def test_unreachable_customer_is_refused_at_once_and_shown_when_back(world: World) -> None:
+    await world.relay.customer_wrote(OLENA, [world.customer_text("hi")])
+    topic_id = world.only_topic()
+    await world.relay.customer_reachability(Platform.TELEGRAM, "501", FailureReason.NOT_SUBSCRIBED)
+    assert "unsubscribed" in world.desk.notes(topic_id)[-1]
+    await world.relay.operator_wrote(topic_id, OPERATOR, [world.operator_text("hello?", 910)])
+    assert world.channel.sent == []
+    assert "not subscribed" in world.desk.notes(topic_id)[-1]
+    await world.relay.customer_wrote(OLENA, [world.customer_text("I'm back")])
+    assert "is back" in " ".join(world.desk.notes(topic_id))
+    await world.relay.operator_wrote(topic_id, OPERATOR, [world.operator_text("welcome", 911)])
+    assert world.channel.sent[-1][1] == "welcome"
+
+
+async def test_a_block_found_on_sending_is_remembered(world: World) -> None:
+    await world.relay.customer_wrote(OLENA, [world.customer_text("hi")])
+    topic_id = world.only_topic()
+    world.channel.refuse = DeliveryFailed(FailureReason.BLOCKED, "Forbidden: bot was blocked")
+    await world.relay.operator_wrote(topic_id, OPERATOR, [world.operator_text("one", 912)])
+    world.channel.refuse = None
+    await world.relay.operator_wrote(topic_id, OPERATOR, [world.operator_text("two", 913)])
+    assert world.channel.sent == []  # refused at once, without asking the platform again
+    assert "blocked the bot" in world.desk.notes(topic_id)[-1]
+
+
+async def test_receipts_mark_the_operator_message(world: World) -> None:
+    world.channel.receipts = True
+    await world.relay.customer_wrote(OLENA, [world.customer_text("hi")])
+    topic_id = world.only_topic()
+    await world.relay.operator_wrote(topic_id, OPERATOR, [world.operator_text("answer", 914)])
+    assert world.desk.marks == [(914, DeliveryMark.SENT)]
+    token = world.channel.last_id
+    await world.relay.delivery_receipt(Platform.TELEGRAM, "501", token, DeliveryMark.DELIVERED)
+    await world.relay.delivery_receipt(Platform.TELEGRAM, "501", token, DeliveryMark.SEEN)
+    assert world.desk.marks[1:] == [(914, DeliveryMark.DELIVERED), (914, DeliveryMark.SEEN)]
+    await world.relay.delivery_receipt(Platform.TELEGRAM, "501", token, None, "no device")
+    assert "no device" in world.desk.notes(topic_id)[-1]
+    await world.relay.delivery_receipt(Platform.TELEGRAM, "501", "unknown", DeliveryMark.SEEN)
+    assert len(world.desk.marks) == 3
+
+
+@pytest.mark.parametrize("hold", [False, True])
+async def test_messages_outside_the_free_window_warn_or_wait_for_confirmation(
+    world: World, hold: bool
+) -> None:
+    world.channel.free_window = timedelta(hours=24)
+    world.relay._hold_outside_window = hold
+    await world.relay.customer_wrote(OLENA, [world.customer_text("hi")])
+    topic_id = world.only_topic()
+    await world.relay.operator_wrote(topic_id, OPERATOR, [world.operator_text("quick", 920)])
+    assert world.channel.sent[-1][1] == "quick"
+    assert not any("paid" in note for note in world.desk.notes(topic_id))
+
+    world.clock.advance(hours=25)
+    await world.relay.operator_wrote(topic_id, OPERATOR, [world.operator_text("late", 921)])
+    assert "paid" in world.desk.notes(topic_id)[-1]
+    if not hold:
+        assert world.channel.sent[-1][1] == "late"
+        return
+    assert world.channel.sent[-1][1] == "quick"
+    action = world.desk.buttons[-1].action
+    held_id = int(action.removeprefix(HELD_ACTION))
+    assert await world.relay.release_held(topic_id, held_id, OPERATOR) == "Sent."
+    assert world.channel.sent[-1][1] == "late"
+    assert await world.relay.release_held(topic_id, held_id, OPERATOR) == (
+        "That message was already sent."
+    )

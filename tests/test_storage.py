@@ -53,7 +53,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngi
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert {"customers", "conversations", "message_links", "processed_updates"} <= tables
-    assert version == "0001"
+    assert version == "0002"
 
 
 async def test_customer_upsert_keeps_first_contact_and_is_unique(engine: AsyncEngine) -> None:
@@ -83,15 +83,18 @@ async def test_conversations_links_topics_and_processed_updates(engine: AsyncEng
         customer = await tx.customers.upsert(PROFILE, NOW)
         await tx.customers.set_topic(customer.id, 9001, 9002)
         conversation = await tx.conversations.start(customer.id, NOW)
-        await tx.links.add(customer.id, conversation.id, "15", 9010, True, NOW)
+        await tx.links.add(customer.id, conversation.id, "15", 9010, True, NOW, "Hi " * 100)
         await tx.commit()
     async with uow() as tx:
         by_topic = await tx.customers.by_topic(9001)
         assert by_topic is not None
         assert (by_topic.id, by_topic.card_message_id) == (customer.id, 9002)
         assert await tx.links.group_message_for(customer.id, "15") == 9010
-        assert await tx.links.customer_message_for(9010) == (customer.id, "15")
-        assert await tx.links.customer_message_for(1) is None
+        link = await tx.links.by_group_message(9010)
+        assert link is not None
+        assert (link.customer_id, link.customer_message_id) == (customer.id, "15")
+        assert await tx.links.by_group_message(1) is None
+        assert link.snippet == ("Hi " * 100)[:200]
         latest = await tx.conversations.latest(customer.id)
         assert latest is not None
         assert latest.state is TopicState.NEW

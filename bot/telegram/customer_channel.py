@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from bot.telegram.sending import TelegramSender
-from bridge.model import Customer, IncomingMessage, Platform
+from bridge.model import Customer, IncomingMessage, Platform, Reply
 
 
 class TelegramCustomerChannel:
     platform = Platform.TELEGRAM
+    receipts = False  # a sent message is a delivered one
+    free_window: timedelta | None = None
 
     def __init__(self, sender: TelegramSender) -> None:
         self._sender = sender
 
     async def deliver(
-        self, customer: Customer, messages: Sequence[IncomingMessage], reply_to: str | None
+        self, customer: Customer, messages: Sequence[IncomingMessage], reply: Reply | None
     ) -> list[str]:
         ids = await self._sender.copy(
-            int(customer.external_id), messages, int(reply_to) if reply_to else None
+            int(customer.external_id), messages, int(reply.message_id) if reply else None
         )
         return [str(i) for i in ids]
 

@@ -10,24 +10,29 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReactionTy
 from bot.telegram.calls import call, unless_unmodified
 from bot.telegram.sending import TelegramSender
 from bridge.errors import BridgeError
-from bridge.model import IncomingMessage
-from bridge.ports import Card
+from bridge.model import DeliveryMark, IncomingMessage
+from bridge.ports import Card, CardButton
 
 log = logging.getLogger(__name__)
 
-DELIVERED_REACTION = "👍"
+# A bot may set one reaction per message; only Telegram's standard emoji are allowed.
+MARKS = {DeliveryMark.SENT: "🕊", DeliveryMark.DELIVERED: "👍", DeliveryMark.SEEN: "👀"}
 CARD_CALLBACK_PREFIX = "card:"
 
 
-def card_keyboard(card: Card) -> InlineKeyboardMarkup:
+def button_row(buttons: tuple[CardButton, ...]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 InlineKeyboardButton(text=b.label, callback_data=CARD_CALLBACK_PREFIX + b.action)
-                for b in card.buttons
+                for b in buttons
             ]
         ]
     )
+
+
+def card_keyboard(card: Card) -> InlineKeyboardMarkup:
+    return button_row(card.buttons)
 
 
 class TelegramOperatorDesk:
@@ -91,18 +96,25 @@ class TelegramOperatorDesk:
     async def apply_edit(self, message_id: int, message: IncomingMessage) -> bool:
         return await self._sender.edit(self.chat_id, message_id, message)
 
-    async def post_note(self, topic_id: int, html: str, reply_to: int | None = None) -> int:
+    async def post_note(
+        self,
+        topic_id: int,
+        html: str,
+        reply_to: int | None = None,
+        buttons: tuple[CardButton, ...] = (),
+    ) -> int:
+        keyboard = button_row(buttons) if buttons else None
         return await self._sender.send_html(
-            self.chat_id, html, thread_id=topic_id, reply_to=reply_to
+            self.chat_id, html, thread_id=topic_id, reply_to=reply_to, keyboard=keyboard
         )
 
-    async def mark_delivered(self, message_id: int) -> None:
+    async def mark(self, message_id: int, mark: DeliveryMark) -> None:
         try:
             await call(
                 lambda: self._bot.set_message_reaction(
                     chat_id=self.chat_id,
                     message_id=message_id,
-                    reaction=[ReactionTypeEmoji(emoji=DELIVERED_REACTION)],
+                    reaction=[ReactionTypeEmoji(emoji=MARKS[mark])],
                 )
             )
         except BridgeError as error:  # the message was delivered; a missing mark is cosmetic

@@ -12,7 +12,7 @@ from bot.telegram.intake import lane_of_message
 from bot.telegram.mappers import incoming, operator_of
 from bot.telegram.operator_desk import CARD_CALLBACK_PREFIX
 from bridge.model import Operator
-from bridge.relay import CardAction, Relay
+from bridge.relay import HELD_ACTION, CardAction, Relay
 
 
 def is_operator(message: Message, operator_chat_id: int) -> bool:
@@ -73,6 +73,13 @@ def operator_router(operator_chat_id: int) -> Router:
             await query.answer()
             return
         operator = Operator(id=query.from_user.id, name=query.from_user.full_name)
+        if action.startswith(HELD_ACTION):
+            held = action.removeprefix(HELD_ACTION)
+            answer = "Unknown message."
+            if held.isdigit():
+                answer = await relay.release_held(message.message_thread_id, int(held), operator)
+            await query.answer(answer)
+            return
         answer = await relay.card_action(message.message_thread_id, CardAction(action), operator)
         await query.answer(answer)
 

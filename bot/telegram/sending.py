@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from aiogram import Bot
 from aiogram.types import (
+    InlineKeyboardMarkup,
     InputMediaAudio,
     InputMediaDocument,
     InputMediaPhoto,
@@ -118,7 +119,13 @@ class TelegramSender:
         return True
 
     async def send_html(
-        self, chat_id: int, html: str, *, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        html: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        keyboard: InlineKeyboardMarkup | None = None,
     ) -> int:
         sent = await call(
             lambda: self.bot.send_message(
@@ -127,6 +134,7 @@ class TelegramSender:
                 parse_mode="HTML",
                 message_thread_id=thread_id,
                 reply_parameters=reply_parameters(reply_to),
+                reply_markup=keyboard,
             )
         )
         return sent.message_id

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bridge.model import Conversation, Customer, CustomerProfile, Platform, TopicState
-from bridge.storage.tables import ConversationRow, CustomerRow, MessageLinkRow, ProcessedUpdateRow
+from bridge.model import (
+    Conversation,
+    Customer,
+    CustomerProfile,
+    Link,
+    MediaLink,
+    Platform,
+    TopicState,
+)
+from bridge.storage.tables import (
+    ConversationRow,
+    CustomerRow,
+    HeldMessageRow,
+    MediaLinkRow,
+    MessageLinkRow,
+    ProcessedUpdateRow,
+)
 
 
 def _customer(row: CustomerRow) -> Customer:
@@ -26,6 +42,8 @@ def _customer(row: CustomerRow) -> Customer:
         topic_id=row.topic_id,
         card_message_id=row.card_message_id,
         banned=row.banned,
+        last_seen_at=row.last_seen_at,
+        unreachable=row.unreachable,
     )
 
 
@@ -91,6 +109,19 @@ class SqlCustomers:
             update(CustomerRow).where(CustomerRow.id == customer_id).values(banned=banned)
         )
 
+    async def set_unreachable(self, customer_id: int, reason: str | None) -> None:
+        await self._session.execute(
+            update(CustomerRow).where(CustomerRow.id == customer_id).values(unreachable=reason)
+        )
+
+    async def find(self, platform: Platform, external_id: str) -> Customer | None:
+        row = await self._session.scalar(
+            select(CustomerRow).where(
+                CustomerRow.platform == platform.value, CustomerRow.external_id == external_id
+            )
+        )
+        return _customer(row) if row else None
+
 
 class SqlConversations:
     def __init__(self, session: AsyncSession) -> None:
@@ -145,6 +176,7 @@ class SqlMessageLinks:
         group_message_id: int,
         from_customer: bool,
         now: datetime,
+        snippet: str | None = None,
     ) -> None:
         self._session.add(
             MessageLinkRow(
@@ -154,6 +186,7 @@ class SqlMessageLinks:
                 group_message_id=group_message_id,
                 from_customer=from_customer,
                 created_at=now,
+                snippet=snippet[:200] if snippet else None,
             )
         )
 
@@ -168,16 +201,16 @@ class SqlMessageLinks:
             .limit(1)
         )
 
-    async def customer_message_for(self, group_message_id: int) -> tuple[int, str] | None:
-        row = (
-            await self._session.execute(
-                select(MessageLinkRow.customer_id, MessageLinkRow.customer_message_id)
-                .where(MessageLinkRow.group_message_id == group_message_id)
-                .order_by(MessageLinkRow.id)
-                .limit(1)
-            )
-        ).first()
-        return (row[0], row[1]) if row else None
+    async def by_group_message(self, group_message_id: int) -> Link | None:
+        row = await self._session.scalar(
+            select(MessageLinkRow)
+            .where(MessageLinkRow.group_message_id == group_message_id)
+            .order_by(MessageLinkRow.id)
+            .limit(1)
+        )
+        if row is None:
+            return None
+        return Link(row.customer_id, row.customer_message_id, row.group_message_id, row.snippet)
 
 
 class SqlProcessedUpdates:
@@ -191,3 +224,57 @@ class SqlProcessedUpdates:
         except IntegrityError:
             return False
         return True
+
+
+class SqlMediaLinks:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, link: MediaLink) -> None:
+        self._session.add(
+            MediaLinkRow(
+                token=link.token,
+                customer_id=link.customer_id,
+                file_id=link.file_id,
+                file_name=link.file_name,
+                mime_type=link.mime_type,
+                size=link.size,
+                expires_at=link.expires_at,
+            )
+        )
+
+    async def get(self, token: str) -> MediaLink | None:
+        row = await self._session.get(MediaLinkRow, token)
+        if row is None:
+            return None
+        return MediaLink(
+            row.token,
+            row.customer_id,
+            row.file_id,
+            row.file_name,
+            row.mime_type,
+            row.size,
+            row.expires_at,
+        )
+
+
+class SqlHeldMessages:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def hold(
+        self, customer_id: int, topic_id: int, payload: dict[str, Any], now: datetime
+    ) -> int:
+        row = HeldMessageRow(
+            customer_id=customer_id, topic_id=topic_id, payload=payload, created_at=now
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def release(self, held_id: int) -> tuple[int, int, dict[str, Any]] | None:
+        row = await self._session.get(HeldMessageRow, held_id)
+        if row is None:
+            return None
+        await self._session.delete(row)
+        return row.customer_id, row.topic_id, dict(row.payload)

@@ -75,6 +75,7 @@ class CustomerRow(Base):
     topic_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    unreachable: Mapped[str | None] = mapped_column(String(32))
 
 
 class ConversationRow(Base):
@@ -107,6 +108,7 @@ class MessageLinkRow(Base):
     group_message_id: Mapped[int] = mapped_column(BigInteger)
     from_customer: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    snippet: Mapped[str | None] = mapped_column(String(200))
 
 
 class ProcessedUpdateRow(Base):
@@ -116,3 +118,29 @@ class ProcessedUpdateRow(Base):
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MediaLinkRow(Base):
+    """A file an operator sent to a customer, served at `PUBLIC_URL/media/<token>` until expiry."""
+
+    __tablename__ = "media_links"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_name: Mapped[str | None] = mapped_column(String(256))
+    mime_type: Mapped[str | None] = mapped_column(String(128))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class HeldMessageRow(Base):
+    """An operator's message held for confirmation (a paid message outside Viber's 24 h window)."""
+
+    __tablename__ = "held_messages"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    topic_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

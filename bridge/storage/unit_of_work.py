@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bridge.storage.repositories import (
     SqlConversations,
     SqlCustomers,
+    SqlHeldMessages,
+    SqlMediaLinks,
     SqlMessageLinks,
     SqlProcessedUpdates,
 )
@@ -20,6 +22,8 @@ class SqlUnitOfWork:
     conversations: SqlConversations
     links: SqlMessageLinks
     updates: SqlProcessedUpdates
+    media: SqlMediaLinks
+    held: SqlHeldMessages
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -30,6 +34,8 @@ class SqlUnitOfWork:
         self.conversations = SqlConversations(self._session)
         self.links = SqlMessageLinks(self._session)
         self.updates = SqlProcessedUpdates(self._session)
+        self.media = SqlMediaLinks(self._session)
+        self.held = SqlHeldMessages(self._session)
         return self
 
     async def __aexit__(
