@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+from datetime import timedelta
 
+import aiohttp
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -14,7 +16,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, TelegramAccess
+from bot.http_fetch import MediaFetcher
 from bot.lanes import Lanes
+from bot.media_endpoint import media_endpoint
 from bot.telegram.albums import AlbumCollector
 from bot.telegram.customer_channel import TelegramCustomerChannel
 from bot.telegram.customer_router import customer_router
@@ -24,10 +28,18 @@ from bot.telegram.operator_router import operator_router, setup_router
 from bot.telegram.polling import poll
 from bot.telegram.sending import TelegramSender
 from bot.telegram.startup_checks import check_telegram
+from bot.telegram.uploads import ForeignUploader
+from bot.viber.api import ViberApi
+from bot.viber.customer_channel import ViberCustomerChannel
+from bot.viber.events import ViberEvents
+from bot.viber.outgoing import ViberMessageBuilder
+from bot.viber.webhook import viber_webhook
 from bot.web import READY, make_web_app, telegram_webhook
 from bridge.clock import Clock, SystemClock
 from bridge.errors import ConfigError
+from bridge.media_links import MediaLinks
 from bridge.model import Platform
+from bridge.ports import CustomerChannel
 from bridge.relay import Relay
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
@@ -54,6 +66,7 @@ class Application:
         self._runner: web.AppRunner | None = None
         self._albums: AlbumCollector | None = None
         self._polling: asyncio.Task[None] | None = None
+        self._http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -61,15 +74,33 @@ class Application:
         await migrate(self._engine)
         bot = self._bot = telegram_bot(settings)
         await check_telegram(bot, settings.operator_chat_id, settings.telegram_api_url)
+        http = self._http = aiohttp.ClientSession()
 
         sender = TelegramSender(bot)
         texts = Texts.shipped(settings.default_language)
+        uow = SqlUnitOfWorkFactory(make_sessions(self._engine))
+        uploader = ForeignUploader(bot, MediaFetcher(http))
+        channels: dict[Platform, CustomerChannel] = {
+            Platform.TELEGRAM: TelegramCustomerChannel(sender)
+        }
+        viber_api = None
+        media_links = MediaLinks(uow, self.clock, timedelta(hours=settings.media_link_hours))
+        if settings.viber_auth_token and settings.public_url:
+            sender_profile = {"name": settings.viber_bot_name}
+            if settings.viber_bot_avatar:
+                sender_profile["avatar"] = settings.viber_bot_avatar
+            viber_api = ViberApi(
+                http, settings.viber_api_url, settings.viber_auth_token, sender_profile
+            )
+            builder = ViberMessageBuilder(media_links, settings.public_url)
+            channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder)
         relay = Relay(
-            uow=SqlUnitOfWorkFactory(make_sessions(self._engine)),
-            desk=TelegramOperatorDesk(sender, settings.operator_chat_id),
-            channels={Platform.TELEGRAM: TelegramCustomerChannel(sender)},
+            uow=uow,
+            desk=TelegramOperatorDesk(sender, settings.operator_chat_id, uploader),
+            channels=channels,
             clock=self.clock,
             texts=texts,
+            hold_outside_window=settings.viber_outside_window == "confirm",
         )
         self._albums = AlbumCollector(self.lanes, settings.album_wait_seconds)
         dispatcher = Dispatcher(relay=relay, texts=texts, albums=self._albums)
@@ -84,6 +115,13 @@ class Application:
             app.router.add_post(
                 "/telegram/webhook", telegram_webhook(bot, settings.webhook_secret, intake.handle)
             )
+        if viber_api is not None and settings.viber_auth_token:
+            events = ViberEvents(relay, viber_api, texts, self.lanes)
+            app.router.add_post(
+                "/viber/webhook",
+                viber_webhook(settings.viber_auth_token, settings.viber_bot_name, events),
+            )
+            app.router.add_routes(media_endpoint(media_links, bot))
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
@@ -109,6 +147,10 @@ class Application:
                 poll(bot, intake, allowed, settings.polling_timeout_seconds)
             )
             log.info("long polling mode (PUBLIC_URL is not set)")
+        if viber_api is not None:
+            # Viber calls the webhook back before it answers: the server is already listening.
+            await viber_api.set_webhook(f"{settings.public_url}/viber/webhook")
+            log.info("Viber channel on: %s/viber/webhook", settings.public_url)
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
 
@@ -128,6 +170,8 @@ class Application:
             await self._runner.cleanup()
         if self._bot is not None:
             await self._bot.session.close()
+        if self._http is not None:
+            await self._http.close()
         if self._engine is not None:
             await self._engine.dispose()
 

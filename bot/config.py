@@ -7,11 +7,12 @@ import hmac
 import re
 from typing import Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bridge.errors import ConfigError
 
+VIBER_NAME_LIMIT = 28
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -64,6 +65,45 @@ class Settings(TelegramAccess):
     polling_timeout_seconds: int = Field(default=25, ge=0, le=50)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     shutdown_timeout_seconds: float = Field(default=10, ge=0)
+    viber_auth_token: str | None = Field(default=None, repr=False)
+    viber_bot_name: str = "Support"
+    viber_bot_avatar: str | None = None
+    viber_api_url: str = "https://chatapi.viber.com/pa"
+    viber_outside_window: Literal["warn", "confirm"] = "warn"
+    media_link_hours: float = Field(default=24, gt=0)
+
+    @field_validator("viber_auth_token", "viber_bot_avatar", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("viber_bot_name")
+    @classmethod
+    def _viber_name(cls, value: str) -> str:
+        value = value.strip()
+        if not value or len(value) > VIBER_NAME_LIMIT:
+            raise ValueError(f"must be 1 to {VIBER_NAME_LIMIT} characters (Viber's limit)")
+        return value
+
+    @field_validator("viber_api_url")
+    @classmethod
+    def _viber_api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _viber_needs_public_url(self) -> Settings:
+        if self.viber_auth_token and not self.public_url:
+            raise ConfigError(
+                "VIBER_AUTH_TOKEN is set but PUBLIC_URL is not: Viber only delivers to a "
+                "webhook, so set PUBLIC_URL to the bridge's public https address."
+            )
+        return self
+
+    @property
+    def viber_enabled(self) -> bool:
+        return self.viber_auth_token is not None
 
     @field_validator("operator_chat_id")
     @classmethod

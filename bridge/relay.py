@@ -266,8 +266,12 @@ class Relay:
         try:
             customer_ids = await channel.deliver(customer, messages, reply)
         except (DeliveryFailed, RetryLater) as error:
-            failure = error if isinstance(error, DeliveryFailed) else DeliveryFailed(
-                FailureReason.UNKNOWN, f"{customer.platform.display_name} asked to wait"
+            failure = (
+                error
+                if isinstance(error, DeliveryFailed)
+                else DeliveryFailed(
+                    FailureReason.UNKNOWN, f"{customer.platform.display_name} asked to wait"
+                )
             )
             if failure.reason in UNREACHABLE:
                 async with self._uow() as tx:

@@ -392,7 +392,7 @@ async def test_callbacks_parse_with_viberbot(fake: FakeViber, hook: Hook) -> Non
         assert isinstance(parsed, request_class), event
         assert isinstance(event["message_token"], int) and event["timestamp"] > 10**12
         if message_class is not None:
-            assert isinstance(parsed.message, message_class)
+            assert isinstance(getattr(parsed, "message", None), message_class)
     message = api.parse_request(hook.received[0][1])
     assert message.sender.id == user["id"] and message.message.text == "Добрий день"
     assert isinstance(api.parse_request(hook.received[1][1]).message, PictureMessage)

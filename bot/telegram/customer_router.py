@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import CommandStart
-from aiogram.types import Message
+from aiogram.types import ChatMemberUpdated, Message
 
 from bot.telegram.albums import AlbumCollector
 from bot.telegram.intake import lane_of_message
 from bot.telegram.mappers import incoming, profile_of
+from bridge.errors import FailureReason
+from bridge.model import Platform
 from bridge.relay import Relay
 from bridge.texts import Texts
 
@@ -57,6 +59,13 @@ def customer_router() -> Router:
             return
         await albums.flush_lane(lane)
         await relay.customer_wrote(profile_of(user), [incoming(message)])
+
+    @router.my_chat_member(F.chat.type == "private")
+    async def blocked_or_back(update: ChatMemberUpdated, relay: Relay) -> None:
+        """The customer blocked the bot (kicked) or started it again (member)."""
+        status = update.new_chat_member.status
+        reason = FailureReason.BLOCKED if status in ("kicked", "left") else None
+        await relay.customer_reachability(Platform.TELEGRAM, str(update.chat.id), reason)
 
     @router.edited_message(F.from_user)
     async def relay_edit(message: Message, relay: Relay) -> None:

@@ -56,6 +56,7 @@ def _attachment(message: Message, kind: ContentKind) -> tuple[Attachment, ...]:
     media: Any = getattr(message, kind.value, None)
     if kind is ContentKind.PHOTO and message.photo:
         media = message.photo[-1]
+        return (Attachment(kind, media.file_id, mime_type="image/jpeg", size=media.file_size),)
     if media is None or not hasattr(media, "file_id"):
         return ()
     return (
@@ -71,6 +72,13 @@ def _attachment(message: Message, kind: ContentKind) -> tuple[Attachment, ...]:
 
 def _payload(message: Message, kind: ContentKind) -> dict[str, Any]:
     value: Any = getattr(message, kind.value, None)
+    if kind is ContentKind.STICKER and message.sticker is not None:
+        sticker = message.sticker
+        return {
+            "emoji": sticker.emoji,
+            "is_animated": sticker.is_animated,
+            "is_video": sticker.is_video,
+        }
     if kind in (ContentKind.LOCATION, ContentKind.VENUE, ContentKind.CONTACT, ContentKind.POLL):
         return dict(value.model_dump(exclude_none=True)) if value is not None else {}
     return {}

@@ -9,8 +9,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReactionTy
 
 from bot.telegram.calls import call, unless_unmodified
 from bot.telegram.sending import TelegramSender
+from bot.telegram.uploads import ForeignUploader
 from bridge.errors import BridgeError
-from bridge.model import DeliveryMark, IncomingMessage
+from bridge.model import DeliveryMark, IncomingMessage, Platform
 from bridge.ports import Card, CardButton
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,12 @@ def card_keyboard(card: Card) -> InlineKeyboardMarkup:
 
 
 class TelegramOperatorDesk:
-    def __init__(self, sender: TelegramSender, chat_id: int) -> None:
+    def __init__(
+        self, sender: TelegramSender, chat_id: int, uploader: ForeignUploader | None = None
+    ) -> None:
         self._sender = sender
         self._bot = sender.bot
+        self._uploader = uploader or ForeignUploader(sender.bot, None)
         self.chat_id = chat_id
 
     async def open_topic(self, name: str) -> int:
@@ -91,7 +95,12 @@ class TelegramOperatorDesk:
     async def relay(
         self, topic_id: int, messages: Sequence[IncomingMessage], reply_to: int | None
     ) -> list[int]:
-        return await self._sender.copy(self.chat_id, messages, reply_to, thread_id=topic_id)
+        if all(m.ref.platform is Platform.TELEGRAM for m in messages):
+            return await self._sender.copy(self.chat_id, messages, reply_to, thread_id=topic_id)
+        ids = []  # other platforms have no albums to keep: one message each
+        for message in messages:
+            ids.append(await self._uploader.send(self.chat_id, topic_id, message, reply_to))
+        return ids
 
     async def apply_edit(self, message_id: int, message: IncomingMessage) -> bool:
         return await self._sender.edit(self.chat_id, message_id, message)

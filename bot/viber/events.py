@@ -1,0 +1,103 @@
+"""Viber callbacks → the core: messages, subscriptions and delivery receipts."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from viberbot.api.viber_requests import (
+    ViberConversationStartedRequest,
+    ViberDeliveredRequest,
+    ViberFailedRequest,
+    ViberMessageRequest,
+    ViberSeenRequest,
+    ViberSubscribedRequest,
+    ViberUnsubscribedRequest,
+)
+
+from bot.lanes import Lanes
+from bot.viber.api import ViberApi
+from bot.viber.keyboards import ACTION_PREFIX, ASK, main_keyboard
+from bot.viber.mappers import incoming, profile_of
+from bridge.errors import BridgeError, FailureReason
+from bridge.model import ContentKind, DeliveryMark, Platform
+from bridge.relay import Relay
+from bridge.texts import Texts
+
+log = logging.getLogger(__name__)
+
+
+class ViberEvents:
+    def __init__(self, relay: Relay, api: ViberApi, texts: Texts, lanes: Lanes) -> None:
+        self._relay = relay
+        self._api = api
+        self._texts = texts
+        self._lanes = lanes
+
+    async def handle(self, request: Any, raw: dict[str, Any]) -> dict[str, Any] | None:
+        """Handle one parsed callback; a dict answer goes back in the HTTP response body."""
+        if isinstance(request, ViberConversationStartedRequest):
+            return self.welcome(request.user.language)
+        if isinstance(request, ViberMessageRequest):
+            user_id = str(request.sender.id)
+            await self._lanes.run(f"viber:{user_id}", lambda: self._message(request, raw))
+        elif isinstance(request, ViberSubscribedRequest):
+            await self._reachability(str(request.user.id), None)
+        elif isinstance(request, ViberUnsubscribedRequest):
+            await self._reachability(str(request.user_id), FailureReason.NOT_SUBSCRIBED)
+        elif isinstance(request, ViberDeliveredRequest | ViberSeenRequest):
+            mark = (
+                DeliveryMark.SEEN
+                if isinstance(request, ViberSeenRequest)
+                else (DeliveryMark.DELIVERED)
+            )
+            await self._relay.delivery_receipt(
+                Platform.VIBER, str(request.user_id), str(request.message_token), mark
+            )
+        elif isinstance(request, ViberFailedRequest):
+            await self._relay.delivery_receipt(
+                Platform.VIBER,
+                str(request.user_id),
+                str(request.message_token),
+                None,
+                f"Viber: {request.desc}" if request.desc else "Viber reported a failure",
+            )
+        return None
+
+    def welcome(self, language: str | None) -> dict[str, Any]:
+        """Viber's welcome message: returned in the response to `conversation_started`."""
+        return {
+            "sender": self._api.sender,
+            "type": "text",
+            "text": self._texts.get("greeting", language),
+            "keyboard": main_keyboard(self._texts, language),
+        }
+
+    async def _message(self, request: ViberMessageRequest, raw: dict[str, Any]) -> None:
+        if not await self._relay.claim_update(f"viber:message:{request.message_token}"):
+            log.info("Viber message %s seen before; skipped", request.message_token)
+            return
+        profile = profile_of(request.sender)
+        message = incoming(profile.external_id, request.message_token, request.message, raw)
+        if message.kind is ContentKind.TEXT and (message.text or "").startswith(ACTION_PREFIX):
+            await self._button(profile.external_id, message.text or "", profile.language)
+            return
+        try:
+            await self._relay.customer_wrote(profile, [message])
+        except BridgeError:
+            log.exception("Viber message %s not relayed", request.message_token)
+
+    async def _button(self, user_id: str, action: str, language: str | None) -> None:
+        if action == ASK:
+            text = self._texts.get("ask_prompt", language)
+            message = {"type": "text", "text": text}
+            try:
+                await self._api.send(user_id, message)
+            except BridgeError as error:
+                log.info("Viber prompt not sent: %s", error)
+
+    async def _reachability(self, user_id: str, reason: FailureReason | None) -> None:
+        await self._lanes.run(
+            f"viber:{user_id}",
+            lambda: self._relay.customer_reachability(Platform.VIBER, user_id, reason),
+        )

@@ -1,0 +1,66 @@
+"""`POST /viber/webhook`: signature first, then parsing, then the events handler."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from viberbot import Api, BotConfiguration
+
+from bot.viber.events import ViberEvents
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Viber-Content-Signature"
+KNOWN_EVENTS = frozenset(
+    {
+        "webhook",
+        "message",
+        "conversation_started",
+        "subscribed",
+        "unsubscribed",
+        "delivered",
+        "seen",
+        "failed",
+    }
+)
+
+
+def viber_webhook(
+    auth_token: str, bot_name: str, events: ViberEvents
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    parser = Api(BotConfiguration(auth_token=auth_token, name=bot_name, avatar=None))
+    key = auth_token.encode()
+
+    async def receive(request: web.Request) -> web.Response:
+        body = await request.read()
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        expected = hmac.new(key, body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
+            log.warning("Viber callback with a missing or wrong signature from %s", request.remote)
+            return web.json_response({"error": "wrong signature"}, status=403)
+        try:
+            raw = json.loads(body)
+            event = raw.get("event") if isinstance(raw, dict) else None
+        except ValueError:
+            event = raw = None
+        if not isinstance(raw, dict) or not isinstance(event, str):
+            log.warning("Viber callback that is not a JSON event")
+            return web.json_response({"error": "not a Viber callback"}, status=400)
+        if event not in KNOWN_EVENTS:
+            log.info("Viber event %r is not used; acknowledged", event[:40])
+            return web.json_response({})
+        try:
+            parsed = parser.parse_request(body)
+        except Exception as error:  # viberbot raises bare Exception and KeyError on bad shapes
+            log.warning("Viber %s callback does not parse: %s", event, error.__class__.__name__)
+            return web.json_response({"error": f"malformed {event} callback"}, status=400)
+        message = raw.get("message") if event == "message" else None
+        answer = await events.handle(parsed, message if isinstance(message, dict) else {})
+        return web.json_response(answer or {})
+
+    return receive
