@@ -36,11 +36,10 @@ def as_png(data: bytes) -> bytes:
 def media_endpoint(links: MediaLinks, bot: Bot) -> web.RouteTableDef:
     routes = web.RouteTableDef()
 
-    @routes.get("/media/{token}")
     @routes.get("/media/{token}/{name}")
     async def serve(request: web.Request) -> web.Response:
         link = await links.resolve(request.match_info["token"])
-        if link is None:
+        if link is None or request.match_info["name"] != link.file_name:
             raise web.HTTPNotFound(text="no such file")
         try:
             file = await bot.get_file(link.file_id)

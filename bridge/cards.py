@@ -23,7 +23,11 @@ def customer_card(customer: Customer, earlier_conversations: int) -> Card:
     if customer.profile_url:
         lines.append(f'Profile: <a href="{escape(customer.profile_url)}">open</a>')
     for label, value in sorted(customer.details.items()):
-        lines.append(f"{escape(label.capitalize())}: {escape(clean_name(value))}")
+        title = escape(label[:1].upper() + label[1:])
+        if label == "avatar" and value.startswith("https://"):
+            lines.append(f'{title}: <a href="{escape(value)}">open</a>')
+        else:
+            lines.append(f"{title}: {escape(clean_name(value))}")
     lines.append(f"First contact: {_when(customer.first_seen_at)}")
     lines.append(f"Earlier conversations: {earlier_conversations}")
     if customer.banned:

@@ -86,6 +86,20 @@ async def test_malformed_token_and_chat_id(fake: FakeTelegram, tmp_path: Path) -
     await expect_refusal(env, tmp_path, "OPERATOR_CHAT_ID is not set")
 
 
+async def test_viber_settings(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = environment(fake, tmp_path, VIBER_AUTH_TOKEN="4f1b2c3d4e5f6a7b-secret")
+    line = await expect_refusal(env, tmp_path, "VIBER_AUTH_TOKEN is set but PUBLIC_URL is not")
+    assert "4f1b2c3d4e5f6a7b-secret" not in line
+    env = environment(
+        fake,
+        tmp_path,
+        VIBER_AUTH_TOKEN="4f1b2c3d4e5f6a7b-secret",
+        PUBLIC_URL="https://bridge.example",
+        VIBER_BOT_NAME="An insurance company support bot",
+    )
+    await expect_refusal(env, tmp_path, "VIBER_BOT_NAME is invalid", "28")
+
+
 async def test_token_rejected_by_telegram(fake: FakeTelegram, tmp_path: Path) -> None:
     other = "987654321:AAF-some-other-token-nobody-knows_xyz"
     env = environment(fake, tmp_path, TELEGRAM_BOT_TOKEN=other)

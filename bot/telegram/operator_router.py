@@ -65,11 +65,8 @@ def operator_router(operator_chat_id: int) -> Router:
     async def card_button(query: CallbackQuery, relay: Relay) -> None:
         message = query.message
         action = (query.data or "").removeprefix(CARD_CALLBACK_PREFIX)
-        if (
-            not isinstance(message, Message)
-            or message.message_thread_id is None
-            or (action not in CardAction.__members__.values())
-        ):
+        known = action in CardAction.__members__.values() or action.startswith(HELD_ACTION)
+        if not isinstance(message, Message) or message.message_thread_id is None or not known:
             await query.answer()
             return
         operator = Operator(id=query.from_user.id, name=query.from_user.full_name)
