@@ -18,6 +18,8 @@ class FailureReason(StrEnum):
 
     BLOCKED = "blocked"
     NOT_SUBSCRIBED = "not_subscribed"
+    NOT_REGISTERED = "not_registered"
+    ACCOUNT_BLOCKED = "account_blocked"
     TOO_LONG = "too_long"
     NOT_FOUND = "not_found"
     UNSUPPORTED = "unsupported"

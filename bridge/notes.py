@@ -10,6 +10,10 @@ from bridge.model import Platform
 _FAILURES = {
     FailureReason.BLOCKED: "the customer blocked the bot",
     FailureReason.NOT_SUBSCRIBED: "the customer is not subscribed to the bot",
+    FailureReason.NOT_REGISTERED: "the customer is not registered on {platform} any more",
+    FailureReason.ACCOUNT_BLOCKED: (
+        "the bot's {platform} account is blocked; the admin should contact {platform} support"
+    ),
     FailureReason.TOO_LONG: "the message is too long for {platform}; please split it",
     FailureReason.NOT_FOUND: "the customer's chat or message was not found",
     FailureReason.UNSUPPORTED: "{platform} cannot show this kind of message",

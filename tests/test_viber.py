@@ -323,6 +323,16 @@ async def test_viber_status_codes_are_explained_or_retried(scene: ViberScene) ->
     await scene.operator_says(topic, text="after a pause")
     await scene.received(user, text="after a pause")  # backed off, then delivered
 
+    scene.viber.fail(7, "publicAccountBlocked")
+    await scene.operator_says(topic, text="blocked account")
+    await scene.fake.wait_for(
+        lambda: "account is blocked" in scene.fake.sent_by_bot(scene.group, topic)[-1]["text"]
+    )
+    scene.viber.fail(5, "receiverNotRegistered")
+    await scene.operator_says(topic, text="gone")
+    await scene.fake.wait_for(
+        lambda: "not registered on Viber" in scene.fake.sent_by_bot(scene.group, topic)[-1]["text"]
+    )
     scene.viber.fail(6, "receiverNotSubscribed")
     await scene.operator_says(topic, text="lost")
     await scene.fake.wait_for(
