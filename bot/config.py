@@ -25,6 +25,12 @@ _HINTS = {
 }
 
 
+def http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value.rstrip("/")
+
+
 class TelegramAccess(BaseSettings):
     """Just enough to talk to the Bot API (what `support-bridge chatid` needs)."""
 
@@ -44,9 +50,7 @@ class TelegramAccess(BaseSettings):
     @field_validator("telegram_api_url")
     @classmethod
     def _api_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return http_url(value)
 
 
 class Settings(TelegramAccess):
@@ -88,9 +92,7 @@ class Settings(TelegramAccess):
     @field_validator("viber_api_url")
     @classmethod
     def _viber_api_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return http_url(value)
 
     @model_validator(mode="after")
     def _viber_needs_public_url(self) -> Settings:
@@ -122,11 +124,7 @@ class Settings(TelegramAccess):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return http_url(value) if value else None
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -72,28 +73,37 @@ class ViberScene(Scene):
         return await self.viber.wait_for(found)  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="module")
-async def scene(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ViberScene]:
+@asynccontextmanager
+async def viber_bridge(db: Path, **overrides: Any) -> AsyncIterator[ViberScene]:
+    """Fake Telegram, fake Viber and the real bridge wired to both."""
     fake, viber, clock = FakeTelegram(TOKEN), FakeViber(), ShiftedClock()
     await fake.start()
     await viber.start()
     port = free_port()
-    db = Path(tmp_path_factory.mktemp("viber")) / "bridge.db"
-    async with running_bridge(
-        fake,
-        db,
-        webhook=True,
-        clock=clock,
-        http_port=port,
-        public_url=f"http://127.0.0.1:{port}",
-        viber_auth_token=viber.auth_token,
-        viber_api_url=viber.url,
-        viber_bot_name="Insurance Support",
-    ) as app:
-        yield ViberScene(fake, viber, app, clock)
-    await viber.stop()
-    await fake.stop()
+    try:
+        async with running_bridge(
+            fake,
+            db,
+            webhook=True,
+            clock=clock,
+            http_port=port,
+            public_url=f"http://127.0.0.1:{port}",
+            viber_auth_token=viber.auth_token,
+            viber_api_url=viber.url,
+            **overrides,
+        ) as app:
+            yield ViberScene(fake, viber, app, clock)
+    finally:
+        await viber.stop()
+        await fake.stop()
     assert viber.server_errors == []
+
+
+@pytest.fixture(scope="module")
+async def scene(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ViberScene]:
+    db = Path(tmp_path_factory.mktemp("viber")) / "bridge.db"
+    async with viber_bridge(db, viber_bot_name="Insurance Support") as scene:
+        yield scene
 
 
 async def test_webhook_is_registered_after_its_callback_was_answered(scene: ViberScene) -> None:
@@ -400,44 +410,22 @@ async def test_writing_after_24_hours_warns_the_operator(scene: ViberScene) -> N
 
 
 async def test_confirm_mode_holds_a_late_message_until_send_anyway(tmp_path: Path) -> None:
-    fake, viber, clock = FakeTelegram(TOKEN), FakeViber(), ShiftedClock()
-    await fake.start()
-    await viber.start()
-    port = free_port()
-    try:
-        async with running_bridge(
-            fake,
-            tmp_path / "confirm.db",
-            webhook=True,
-            clock=clock,
-            http_port=port,
-            public_url=f"http://127.0.0.1:{port}",
-            viber_auth_token=viber.auth_token,
-            viber_api_url=viber.url,
-            viber_outside_window="confirm",
-        ) as app:
-            scene = ViberScene(fake, viber, app, clock)
-            user = viber.add_user("Held Customer")
-            await scene.customer_sends(user, viber.text("any news?"))
-            topic = await scene.viber_topic(user)
-            clock.offset = timedelta(hours=30)
-            await scene.operator_says(topic, text="Yes, approved")
-            note = await fake.wait_for(
-                lambda: [
-                    m for m in fake.sent_by_bot(scene.group, topic) if "held" in m.get("text", "")
-                ]
-            )
-            assert scene.viber.received(user["id"]) == []
-            button = note[0]["reply_markup"]["inline_keyboard"][0][0]
-            assert button["text"] == "📨 Send anyway"
-            press = fake.callback_query(scene.operator, note[0], button["callback_data"])
-            await scene.deliver(press)
-            await scene.received(user, text="Yes, approved")
-            assert fake.callback_answers[press["callback_query"]["id"]]["text"] == "Sent."
-            await scene.deliver(
-                fake.callback_query(scene.operator, note[0], button["callback_data"])
-            )
-            assert len(scene.viber.received(user["id"])) == 1  # a second press sends nothing
-    finally:
-        await viber.stop()
-        await fake.stop()
+    async with viber_bridge(tmp_path / "confirm.db", viber_outside_window="confirm") as scene:
+        fake, viber = scene.fake, scene.viber
+        user = viber.add_user("Held Customer")
+        await scene.customer_sends(user, viber.text("any news?"))
+        topic = await scene.viber_topic(user)
+        scene.clock.offset = timedelta(hours=30)
+        await scene.operator_says(topic, text="Yes, approved")
+        note = await fake.wait_for(
+            lambda: [m for m in fake.sent_by_bot(scene.group, topic) if "held" in m.get("text", "")]
+        )
+        assert viber.received(user["id"]) == []
+        button = note[0]["reply_markup"]["inline_keyboard"][0][0]
+        assert button["text"] == "📨 Send anyway"
+        press = fake.callback_query(scene.operator, note[0], button["callback_data"])
+        await scene.deliver(press)
+        await scene.received(user, text="Yes, approved")
+        assert fake.callback_answers[press["callback_query"]["id"]]["text"] == "Sent."
+        await scene.deliver(fake.callback_query(scene.operator, note[0], button["callback_data"]))
+        assert len(viber.received(user["id"])) == 1  # a second press sends nothing

@@ -4,6 +4,7 @@ platform and uploaded to Telegram as files, because Telegram often fails to fetc
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile
@@ -104,33 +105,19 @@ class ForeignUploader:
         upload = BufferedInputFile(fetched.data, filename=name)
         caption = message.text or None
         if as_photo:
-            sent = await call(
-                lambda: self._bot.send_photo(
-                    chat_id=chat_id,
-                    message_thread_id=thread_id,
-                    photo=upload,
-                    caption=caption,
-                    reply_parameters=reply,
-                )
-            )
+            method: Any = self._bot.send_photo
+            field = "photo"
         elif message.kind is ContentKind.VIDEO:
-            sent = await call(
-                lambda: self._bot.send_video(
-                    chat_id=chat_id,
-                    message_thread_id=thread_id,
-                    video=upload,
-                    caption=caption,
-                    reply_parameters=reply,
-                )
-            )
+            method, field = self._bot.send_video, "video"
         else:
-            sent = await call(
-                lambda: self._bot.send_document(
-                    chat_id=chat_id,
-                    message_thread_id=thread_id,
-                    document=upload,
-                    caption=caption,
-                    reply_parameters=reply,
-                )
+            method, field = self._bot.send_document, "document"
+        sent = await call(
+            lambda: method(
+                chat_id=chat_id,
+                message_thread_id=thread_id,
+                caption=caption,
+                reply_parameters=reply,
+                **{field: upload},
             )
-        return sent.message_id
+        )
+        return int(sent.message_id)
