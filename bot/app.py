@@ -35,15 +35,20 @@ from bot.viber.events import ViberEvents
 from bot.viber.outgoing import ViberMessageBuilder
 from bot.viber.webhook import viber_webhook
 from bot.web import READY, make_web_app, telegram_webhook
+from bridge.auto_replies import AutoReplies
 from bridge.clock import Clock, SystemClock
 from bridge.errors import ConfigError
+from bridge.faq.source import FaqSource
+from bridge.help_desk import HelpDesk
 from bridge.media_links import MediaLinks
 from bridge.model import Platform
 from bridge.ports import CustomerChannel
 from bridge.relay import Relay
+from bridge.screens import Screen, Screens
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 from bridge.texts import Texts
+from bridge.working_hours import Schedule
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,7 @@ class Application:
         self._albums: AlbumCollector | None = None
         self._polling: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
+        self.faq: FaqSource | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -77,8 +83,25 @@ class Application:
         http = self._http = aiohttp.ClientSession()
 
         sender = TelegramSender(bot)
-        texts = Texts.shipped(settings.default_language)
+        texts = Texts.load(settings.texts_dir, settings.default_language)
+        schedule = Schedule.parse(settings.timezone, settings.working_hours, settings.holidays)
+        faq = self.faq = FaqSource(settings.faq_file)
+        screens = Screens(texts)
         uow = SqlUnitOfWorkFactory(make_sessions(self._engine))
+        auto_replies = AutoReplies(
+            screens,
+            schedule,
+            faq,
+            timedelta(minutes=settings.offline_silence_minutes),
+            uow,
+            self.clock,
+        )
+        help_desk: HelpDesk | None = None  # made once the relay exists; the Viber menu needs it
+
+        def viber_menu(language: str | None) -> Screen:
+            assert help_desk is not None
+            return help_desk.menu(texts.language_for(language))
+
         uploader = ForeignUploader(bot, MediaFetcher(http))
         channels: dict[Platform, CustomerChannel] = {
             Platform.TELEGRAM: TelegramCustomerChannel(sender)
@@ -93,7 +116,7 @@ class Application:
                 http, settings.viber_api_url, settings.viber_auth_token, sender_profile
             )
             builder = ViberMessageBuilder(media_links, settings.public_url)
-            channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder)
+            channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder, viber_menu)
         relay = Relay(
             uow=uow,
             desk=TelegramOperatorDesk(sender, settings.operator_chat_id, uploader),
@@ -101,9 +124,18 @@ class Application:
             clock=self.clock,
             texts=texts,
             hold_outside_window=settings.viber_outside_window == "confirm",
+            auto_replies=auto_replies,
         )
+        help_desk = HelpDesk(faq, screens, relay)
         self._albums = AlbumCollector(self.lanes, settings.album_wait_seconds)
-        dispatcher = Dispatcher(relay=relay, texts=texts, albums=self._albums)
+        dispatcher = Dispatcher(
+            relay=relay,
+            texts=texts,
+            albums=self._albums,
+            help_desk=help_desk,
+            faq=faq,
+            screens=screens,
+        )
         dispatcher.include_routers(
             setup_router(), operator_router(settings.operator_chat_id), customer_router()
         )
@@ -116,7 +148,7 @@ class Application:
                 "/telegram/webhook", telegram_webhook(bot, settings.webhook_secret, intake.handle)
             )
         if viber_api is not None and settings.viber_auth_token:
-            events = ViberEvents(relay, viber_api, texts, self.lanes)
+            events = ViberEvents(relay, viber_api, help_desk, texts, self.lanes)
             app.router.add_post(
                 "/viber/webhook",
                 viber_webhook(settings.viber_auth_token, settings.viber_bot_name, events),
@@ -154,6 +186,11 @@ class Application:
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
 
+    def reload(self) -> None:
+        """SIGHUP: read the FAQ file again (a broken file keeps the previous catalogue)."""
+        if self.faq is not None:
+            self.faq.reload()
+
     async def stop(self) -> None:
         """Stop taking updates, finish work in flight (bounded), release everything."""
         if self._polling is not None:
@@ -185,6 +222,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await application.start()
+        loop.add_signal_handler(signal.SIGHUP, application.reload)
         await stop.wait()
         log.info("stopping")
     finally:

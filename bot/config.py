@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -75,6 +76,17 @@ class Settings(TelegramAccess):
     viber_api_url: str = "https://chatapi.viber.com/pa"
     viber_outside_window: Literal["warn", "confirm"] = "warn"
     media_link_hours: float = Field(default=24, gt=0)
+    timezone: str = "Europe/Kyiv"
+    working_hours: str = "mon-fri 08:00-18:00"
+    holidays: str = ""
+    offline_silence_minutes: float = Field(default=10, ge=0)
+    faq_file: Path | None = None
+    texts_dir: Path | None = None
+
+    @field_validator("faq_file", "texts_dir", mode="before")
+    @classmethod
+    def _empty_path(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("viber_auth_token", "viber_bot_avatar", mode="before")
     @classmethod

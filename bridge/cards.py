@@ -33,7 +33,8 @@ def customer_card(customer: Customer, earlier_conversations: int) -> Card:
     if customer.banned:
         lines.append("⛔ <b>Banned</b>: messages are not relayed.")
     ban = CardButton("✅ Unban", "unban") if customer.banned else CardButton("⛔ Ban", "ban")
-    return Card(html="\n".join(lines), buttons=(CardButton("🔒 Close", "close"), ban))
+    buttons = (CardButton("⏳ In progress", "wait"), CardButton("🔒 Close", "close"), ban)
+    return Card(html="\n".join(lines), buttons=buttons)
 
 
 def _when(moment: datetime) -> str:

@@ -152,6 +152,7 @@ class Customer:
     banned: bool
     last_seen_at: datetime | None = None
     unreachable: str | None = None  # a FailureReason value while the customer cannot be reached
+    language_chosen: bool = False  # set with /language: the platform's language no longer applies
 
     @property
     def key(self) -> str:
@@ -170,6 +171,10 @@ class Conversation:
     last_customer_message_at: datetime | None = None
     last_operator_message_at: datetime | None = None
     closed_at: datetime | None = None
+    opened_offline: bool = False
+    offline_reply_for: datetime | None = None  # the opening that ends the period we replied in
+    faq_offered: str | None = None  # "category/entry" of an FAQ answer the bot offered
+    faq_helped: bool | None = None
 
     @property
     def is_open(self) -> bool:
@@ -180,7 +185,7 @@ class Conversation:
         """What an open conversation shows: nobody answered yet, customer waits, or answered."""
         if self.first_operator_reply_at is None or self.last_operator_message_at is None:
             return TopicState.NEW
-        if (self.last_customer_message_at or self.opened_at) > self.last_operator_message_at:
+        if (self.last_customer_message_at or self.opened_at) >= self.last_operator_message_at:
             return TopicState.WAITING
         return TopicState.ANSWERED
 

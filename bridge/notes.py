@@ -88,3 +88,21 @@ def outside_free_window(platform: Platform, hours: int, held: bool) -> str:
 
 def held_released(by: str) -> str:
     return f"📨 Held message sent by {escape(by)}."
+
+
+def asks_operator() -> str:
+    return "💬 The customer asked to talk to an operator."
+
+
+def in_progress(by: str, expected: str) -> str:
+    return f"⏳ {escape(by)} told the customer their question is in progress ({expected})."
+
+
+def faq_sent(by: str, question: str) -> str:
+    return f"📚 FAQ answer «{escape(question)}» sent by {escape(by)}."
+
+
+def faq_feedback(helped: bool) -> str:
+    if helped:
+        return "👍 The customer said the FAQ answer helped."
+    return "👎 The FAQ answer did not help: the customer wants an operator."

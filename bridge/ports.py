@@ -23,6 +23,7 @@ from bridge.model import (
     Platform,
     Reply,
 )
+from bridge.screens import Screen
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,10 @@ class CustomerChannel(Protocol):
         """Send the bridge's own plain text (greeting, closing, corrections)."""
         ...
 
+    async def send_screen(self, customer: Customer, screen: Screen) -> str:
+        """Send a text with buttons (FAQ answers, auto-replies)."""
+        ...
+
 
 class CustomerRepository(Protocol):
     async def upsert(self, profile: CustomerProfile, now: datetime) -> Customer: ...
@@ -135,13 +140,19 @@ class CustomerRepository(Protocol):
 
     async def set_unreachable(self, customer_id: int, reason: str | None) -> None: ...
 
+    async def choose_language(self, customer_id: int, language: str) -> None: ...
+
     async def find(self, platform: Platform, external_id: str) -> Customer | None: ...
 
 
 class ConversationRepository(Protocol):
     async def latest(self, customer_id: int) -> Conversation | None: ...
 
-    async def start(self, customer_id: int, now: datetime) -> Conversation: ...
+    async def start(
+        self, customer_id: int, now: datetime, offline: bool = False
+    ) -> Conversation: ...
+
+    async def recent_first_responses(self, since: datetime, limit: int) -> list[Conversation]: ...
 
     async def count(self, customer_id: int) -> int: ...
 

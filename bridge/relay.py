@@ -7,11 +7,12 @@ hold the database (SQLite has one writer). Per-customer locks keep each customer
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from enum import StrEnum
 
 from bridge import notes
+from bridge.auto_replies import AutoReplies
 from bridge.cards import customer_card
 from bridge.clock import Clock
 from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing
@@ -28,6 +29,7 @@ from bridge.model import (
     TopicState,
 )
 from bridge.ports import CardButton, CustomerChannel, OperatorDesk, UnitOfWorkFactory
+from bridge.screens import Screen
 from bridge.serialization import message_from_json, message_to_json
 from bridge.texts import Texts
 from bridge.topic_names import topic_name
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 
 
 HELD_ACTION = "send_held:"
+ScreenFactory = Callable[[str], Screen]  # language → the screen to send
 UNREACHABLE = (FailureReason.BLOCKED, FailureReason.NOT_SUBSCRIBED)
 
 
@@ -43,6 +46,7 @@ class CardAction(StrEnum):
     """Buttons on the customer card and the matching slash commands."""
 
     CLOSE = "close"
+    WAIT = "wait"
     REOPEN = "reopen"
     BAN = "ban"
     UNBAN = "unban"
@@ -59,8 +63,10 @@ class Relay:
         clock: Clock,
         texts: Texts,
         hold_outside_window: bool = False,
+        auto_replies: AutoReplies | None = None,
     ) -> None:
         self._hold_outside_window = hold_outside_window
+        self._auto = auto_replies
         self._uow = uow
         self._desk = desk
         self._channels = channels
@@ -75,37 +81,10 @@ class Relay:
     ) -> bool:
         """Relay a message (or an album) into the customer's topic; False when not relayed."""
         async with self._locks.hold(f"{profile.platform}:{profile.external_id}"):
-            now = self._clock.now()
-            async with self._uow() as tx:
-                customer = await tx.customers.upsert(profile, now)
-                if customer.banned:
-                    await tx.commit()
-                    log.info("message from banned customer %s not relayed", customer.id)
-                    return False
-                previous = await tx.conversations.latest(customer.id)
-                conversation = previous
-                if conversation is None or not conversation.is_open:
-                    conversation = await tx.conversations.start(customer.id, now)
-                shown_before = previous.state if previous else None
-                state = (
-                    TopicState.NEW
-                    if conversation.first_operator_reply_at is None
-                    else (TopicState.WAITING)
-                )
-                conversation = replace(conversation, state=state, last_customer_message_at=now)
-                await tx.conversations.save(conversation)
-                number = await tx.conversations.count(customer.id)
-                reply_to = None
-                if messages[0].reply_to_message_id:
-                    reply_to = await tx.links.group_message_for(
-                        customer.id, messages[0].reply_to_message_id
-                    )
-                came_back = customer.unreachable is not None
-                if came_back:
-                    await tx.customers.set_unreachable(customer.id, None)
-                await tx.commit()
-
-            topic_id = await self._prepare_topic(customer, conversation, shown_before, number)
+            opened = await self._open_conversation(profile, messages[0].reply_to_message_id)
+            if opened is None:
+                return False
+            customer, conversation, topic_id, reply_to, is_new = opened
             try:
                 group_ids = await self._desk.relay(topic_id, messages, reply_to)
             except TopicMissing:
@@ -113,10 +92,9 @@ class Relay:
                     "topic %s of customer %s is gone; making another", topic_id, customer.id
                 )
                 customer = replace(customer, topic_id=None)
-                topic_id = await self._prepare_topic(customer, conversation, None, number)
+                topic_id = await self._prepare_topic(customer, conversation, None, is_new)
                 group_ids = await self._desk.relay(topic_id, messages, None)
-            if came_back:
-                await self._desk.post_note(topic_id, notes.customer_back())
+            now = self._clock.now()
             async with self._uow() as tx:
                 for message, group_id in zip(messages, group_ids, strict=False):
                     await tx.links.add(
@@ -129,17 +107,61 @@ class Relay:
                         message.text,
                     )
                 await tx.commit()
+            if self._auto is not None:
+                await self._auto_reply(customer, conversation, topic_id, messages, is_new)
             return True
+
+    async def customer_asks_operator(self, profile: CustomerProfile) -> None:
+        """ "Talk to an operator" pressed: open a conversation so the team sees the customer."""
+        async with self._locks.hold(f"{profile.platform}:{profile.external_id}"):
+            opened = await self._open_conversation(profile, None)
+            if opened is not None:
+                await self._desk.post_note(opened[2], notes.asks_operator())
+
+    async def _open_conversation(
+        self, profile: CustomerProfile, reply_to_message_id: str | None
+    ) -> tuple[Customer, Conversation, int, int | None, bool] | None:
+        """Record the customer's activity and make sure their topic shows it; None if banned."""
+        now = self._clock.now()
+        async with self._uow() as tx:
+            customer = await tx.customers.upsert(profile, now)
+            if customer.banned:
+                await tx.commit()
+                log.info("message from banned customer %s not relayed", customer.id)
+                return None
+            previous = await tx.conversations.latest(customer.id)
+            conversation = previous
+            is_new = conversation is None or not conversation.is_open
+            if conversation is None or not conversation.is_open:
+                offline = self._auto is not None and self._auto.is_offline(now)
+                conversation = await tx.conversations.start(customer.id, now, offline)
+            conversation = replace(conversation, last_customer_message_at=now)
+            conversation = replace(conversation, state=conversation.open_state)
+            await tx.conversations.save(conversation)
+            number = await tx.conversations.count(customer.id)
+            reply_to = None
+            if reply_to_message_id:
+                reply_to = await tx.links.group_message_for(customer.id, reply_to_message_id)
+            came_back = customer.unreachable is not None
+            if came_back:
+                await tx.customers.set_unreachable(customer.id, None)
+            await tx.commit()
+        shown_before = previous.state if previous else None
+        topic_id = await self._prepare_topic(customer, conversation, shown_before, is_new, number)
+        if came_back:
+            await self._desk.post_note(topic_id, notes.customer_back())
+        return customer, conversation, topic_id, reply_to, is_new
 
     async def _prepare_topic(
         self,
         customer: Customer,
         conversation: Conversation,
         shown_before: TopicState | None,
-        number: int,
+        is_new: bool,
+        number: int = 1,
     ) -> int:
         """Make sure the customer has an open topic showing the conversation's state."""
-        name = topic_name(customer, conversation.state)
+        name = self._topic_name(customer, conversation)
         if customer.topic_id is None:
             topic_id = await self._desk.open_topic(name)
             card_id = await self._desk.post_card(topic_id, customer_card(customer, number - 1))
@@ -150,15 +172,41 @@ class Relay:
         topic_id = customer.topic_id
         if shown_before is TopicState.CLOSED:
             await self._desk.reopen_topic(topic_id)
-        if conversation.opened_at == conversation.last_customer_message_at and number > 1:
+        if is_new and number > 1:
             await self._desk.post_note(topic_id, notes.new_conversation(number))
             if customer.card_message_id is not None:
                 await self._desk.update_card(
                     customer.card_message_id, customer_card(customer, number - 1)
                 )
-        if shown_before is not conversation.state:
+        if shown_before is not conversation.state or is_new:
             await self._desk.rename_topic(topic_id, name)
         return topic_id
+
+    def _topic_name(self, customer: Customer, conversation: Conversation) -> str:
+        return topic_name(customer, conversation.state, offline=conversation.opened_offline)
+
+    async def _auto_reply(
+        self,
+        customer: Customer,
+        conversation: Conversation,
+        topic_id: int,
+        messages: Sequence[IncomingMessage],
+        is_new: bool,
+    ) -> None:
+        assert self._auto is not None
+        plan = await self._auto.plan(customer, conversation, messages, is_new)
+        channel = self._channels.get(customer.platform)
+        if plan.conversation != conversation:
+            async with self._uow() as tx:
+                await tx.conversations.save(plan.conversation)
+                await tx.commit()
+        for note in plan.notes:
+            await self._desk.post_note(topic_id, note)
+        for screen in plan.screens if channel is not None else ():
+            try:
+                await channel.send_screen(customer, screen)  # type: ignore[union-attr]
+            except (DeliveryFailed, RetryLater) as error:
+                log.info("auto-reply to customer %s not delivered: %s", customer.id, error)
 
     async def customer_edited(self, profile: CustomerProfile, message: IncomingMessage) -> None:
         """Apply a customer's edit to the copy in the topic, or post a marked correction."""
@@ -309,7 +357,7 @@ class Relay:
         if reopened:
             await self._desk.reopen_topic(topic_id)
         if shown_before is not conversation.state:
-            await self._desk.rename_topic(topic_id, topic_name(customer, conversation.state))
+            await self._desk.rename_topic(topic_id, self._topic_name(customer, conversation))
         return True
 
     # ----- what platforms report about customers and deliveries ---------------------------
@@ -395,6 +443,8 @@ class Relay:
                 return await self._set_banned(customer, action is CardAction.BAN, operator)
             if action is CardAction.CLOSE:
                 return await self._close(customer, operator)
+            if action is CardAction.WAIT:
+                return await self._in_progress(customer, operator, None)
             return await self._reopen(customer, operator)
 
     async def _close(self, customer: Customer, operator: Operator) -> str:
@@ -408,7 +458,7 @@ class Relay:
             await tx.conversations.save(closed)
             await tx.commit()
         await self._desk.post_note(customer.topic_id, notes.closed(operator.name))
-        await self._desk.rename_topic(customer.topic_id, topic_name(customer, TopicState.CLOSED))
+        await self._desk.rename_topic(customer.topic_id, self._topic_name(customer, closed))
         await self._desk.close_topic(customer.topic_id)
         channel = self._channels.get(customer.platform)
         if channel is not None:
@@ -424,11 +474,11 @@ class Relay:
             conversation = await tx.conversations.latest(customer.id)
             if conversation is None or conversation.is_open:
                 return "The conversation is already open."
-            state = conversation.open_state
-            await tx.conversations.save(replace(conversation, closed_at=None, state=state))
+            reopened = replace(conversation, closed_at=None, state=conversation.open_state)
+            await tx.conversations.save(reopened)
             await tx.commit()
         await self._desk.reopen_topic(customer.topic_id)
-        await self._desk.rename_topic(customer.topic_id, topic_name(customer, state))
+        await self._desk.rename_topic(customer.topic_id, self._topic_name(customer, reopened))
         await self._desk.post_note(customer.topic_id, notes.reopened(operator.name))
         return "Conversation reopened."
 
@@ -449,6 +499,119 @@ class Relay:
         note = notes.banned(operator.name) if banned else notes.unbanned(operator.name)
         await self._desk.post_note(topic_id, note)
         return "Customer banned." if banned else "Customer unbanned."
+
+    async def in_progress(self, topic_id: int, operator: Operator, minutes: int | None) -> str:
+        """/wait [minutes]: tell the customer their question is being looked into."""
+        customer = await self._customer_of(topic_id)
+        if customer is None:
+            return "This topic does not belong to a customer."
+        async with self._locks.hold(customer.key):
+            return await self._in_progress(customer, operator, minutes)
+
+    async def _in_progress(
+        self, customer: Customer, operator: Operator, minutes: int | None
+    ) -> str:
+        assert customer.topic_id is not None
+        if minutes is None:
+            text = self._texts.get("in_progress_default", customer.language)
+        else:
+            text = self._texts.get("in_progress_minutes", customer.language, minutes=minutes)
+        if not await self._send_own(customer, customer.topic_id, text):
+            return "Not delivered; see the note in the topic."
+        expected = f"~{minutes} min" if minutes else "20–30 min"
+        await self._desk.post_note(customer.topic_id, notes.in_progress(operator.name, expected))
+        return "The customer was told."
+
+    async def send_faq_answer(
+        self, topic_id: int, operator: Operator, screen_for: ScreenFactory, question: str
+    ) -> str:
+        """An operator picked an FAQ entry: send it in the customer's language; it answers."""
+        customer = await self._customer_of(topic_id)
+        channel = self._channels.get(customer.platform) if customer else None
+        if customer is None or channel is None:
+            return "This topic does not belong to a customer."
+        async with self._locks.hold(customer.key):
+            screen = screen_for(self._texts.language_for(customer.language))
+            try:
+                await channel.send_screen(customer, screen)
+            except (DeliveryFailed, RetryLater) as error:
+                failure = (
+                    error
+                    if isinstance(error, DeliveryFailed)
+                    else DeliveryFailed(FailureReason.UNKNOWN, str(error))
+                )
+                await self._desk.post_note(
+                    topic_id, notes.not_delivered(failure, customer.platform)
+                )
+                return "Not delivered; see the note in the topic."
+            now = self._clock.now()
+            async with self._uow() as tx:
+                conversation = await tx.conversations.latest(customer.id)
+                if conversation is not None:
+                    conversation = replace(
+                        conversation,
+                        state=TopicState.ANSWERED if conversation.is_open else conversation.state,
+                        first_operator_reply_at=conversation.first_operator_reply_at or now,
+                        last_operator_message_at=now,
+                    )
+                    await tx.conversations.save(conversation)
+                await tx.commit()
+            await self._desk.post_note(topic_id, notes.faq_sent(operator.name, question))
+            if conversation is not None and conversation.is_open:
+                await self._desk.rename_topic(topic_id, self._topic_name(customer, conversation))
+            return "Sent."
+
+    async def faq_feedback(self, profile: CustomerProfile, ref: str, helped: bool) -> None:
+        """The customer pressed Yes / Talk to an operator under an FAQ answer."""
+        async with self._locks.hold(f"{profile.platform}:{profile.external_id}"):
+            async with self._uow() as tx:
+                customer = await tx.customers.find(profile.platform, profile.external_id)
+                conversation = await tx.conversations.latest(customer.id) if customer else None
+                if (
+                    customer is None
+                    or conversation is None
+                    or conversation.faq_offered != ref
+                    or conversation.faq_helped is not None
+                ):
+                    return
+                await tx.conversations.save(replace(conversation, faq_helped=helped))
+                await tx.commit()
+            if customer.topic_id is not None:
+                await self._desk.post_note(customer.topic_id, notes.faq_feedback(helped))
+
+    async def language_of(self, profile: CustomerProfile) -> str:
+        """The language to talk to this customer in: their choice, else their platform's."""
+        async with self._uow() as tx:
+            customer = await tx.customers.find(profile.platform, profile.external_id)
+        stored = customer.language if customer and customer.language_chosen else None
+        return self._texts.language_for(stored or profile.language)
+
+    async def choose_language(self, profile: CustomerProfile, language: str) -> str:
+        async with self._locks.hold(f"{profile.platform}:{profile.external_id}"):
+            chosen = self._texts.language_for(language)
+            async with self._uow() as tx:
+                customer = await tx.customers.upsert(profile, self._clock.now())
+                await tx.customers.choose_language(customer.id, chosen)
+                await tx.commit()
+            return chosen
+
+    async def _send_own(self, customer: Customer, topic_id: int, text: str) -> bool:
+        """Send the bridge's own text; explain in the topic when it does not arrive."""
+        channel = self._channels.get(customer.platform)
+        if channel is None:
+            await self._desk.post_note(topic_id, notes.channel_missing(customer.platform))
+            return False
+        try:
+            await channel.send_text(customer, text)
+        except (DeliveryFailed, RetryLater) as error:
+            failure = (
+                error
+                if isinstance(error, DeliveryFailed)
+                else DeliveryFailed(FailureReason.UNKNOWN, str(error))
+            )
+            await self._desk.post_note(topic_id, notes.not_delivered(failure, customer.platform))
+            return False
+        return True
 
     async def _customer_of(self, topic_id: int) -> Customer | None:
         async with self._uow() as tx:

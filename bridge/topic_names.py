@@ -29,8 +29,12 @@ def clean_name(raw: str, limit: int = 64) -> str:
     return text
 
 
-def topic_name(customer: Customer, state: TopicState) -> str:
-    """`🆕 Olena Kovalenko` — the marker shows the state in the topic list."""
+OFFLINE_MARKER = "🌙"
+
+
+def topic_name(customer: Customer, state: TopicState, offline: bool = False) -> str:
+    """`🆕 Olena Kovalenko` — the marker shows the state; 🌙 a conversation begun after hours."""
     name = clean_name(customer.full_name) or f"Customer {customer.id}"
     suffix = "" if customer.platform.value == "telegram" else f" · {customer.platform.display_name}"
-    return f"{STATE_MARKERS[state]} {name}{suffix}"[:MAX_TOPIC_NAME]
+    moon = f"{OFFLINE_MARKER} " if offline else ""
+    return f"{STATE_MARKERS[state]} {moon}{name}{suffix}"[:MAX_TOPIC_NAME]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from bridge.errors import DeliveryFailed, TopicMissing
 from bridge.model import Customer, DeliveryMark, IncomingMessage, Platform, Reply
 from bridge.ports import Card, CardButton
+from bridge.screens import Screen
 
 
 class FixedClock:
@@ -117,6 +118,7 @@ class FakeChannel:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str | None, str | None]] = []
         self.refuse: DeliveryFailed | None = None
+        self.screens: list[Screen] = []
         self._next_id = 1000  # apart from the ids tests give customers' own messages
 
     async def deliver(
@@ -139,6 +141,10 @@ class FakeChannel:
         self, customer: Customer, message_id: str, message: IncomingMessage
     ) -> bool:
         return False
+
+    async def send_screen(self, customer: Customer, screen: Screen) -> str:
+        self.screens.append(screen)
+        return await self.send_text(customer, screen.text)
 
     async def send_text(self, customer: Customer, text: str, reply_to: str | None = None) -> str:
         if self.refuse:

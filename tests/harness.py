@@ -48,6 +48,7 @@ def bridge_settings(fake: FakeTelegram, db: Path, *, webhook: bool, **overrides:
         "database_url": f"sqlite+aiosqlite:///{db}",
         "album_wait_seconds": 0.3,
         "polling_timeout_seconds": 1,
+        "working_hours": "24/7",  # the real clock must not decide tests; hours tests inject one
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

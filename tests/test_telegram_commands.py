@@ -75,9 +75,10 @@ async def test_ban_silences_the_customer_without_telling_and_unban_restores(scen
     )
 
     before = len(scene.fake.topic_messages(topic))
+    told = len(scene.fake.sent_by_bot(user["id"]))  # the acknowledgement of the first message
     await scene.customer_says(user, text="buy cheap stuff")
     assert len(scene.fake.topic_messages(topic)) == before
-    assert scene.fake.sent_by_bot(user["id"]) == []  # never told
+    assert len(scene.fake.sent_by_bot(user["id"])) == told  # never told
 
     await scene.operator_says(topic, text="/unban")
     await scene.in_topic(topic, text=...)
@@ -99,10 +100,13 @@ async def test_card_buttons_close_and_ban(scene: Scene) -> None:
     await scene.deliver(scene.fake.callback_query(scene.operator, card, "card:ban"))
     await scene.fake.wait_for(
         lambda: (
-            scene.fake.message(scene.group, card["message_id"])["reply_markup"]["inline_keyboard"][
-                0
-            ][1]["callback_data"]
-            == "card:unban"
+            "card:unban"
+            in [
+                button["callback_data"]
+                for button in scene.fake.message(scene.group, card["message_id"])["reply_markup"][
+                    "inline_keyboard"
+                ][0]
+            ]
         )
     )
     before = len(scene.fake.topic_messages(topic))
@@ -113,15 +117,17 @@ async def test_card_buttons_close_and_ban(scene: Scene) -> None:
 async def test_unknown_button_data_is_answered_and_ignored(scene: Scene) -> None:
     user, topic = await new_customer(scene, "Forger")
     card = scene.fake.sent_by_bot(scene.group, topic)[0]
+    told = len(scene.fake.sent_by_bot(user["id"]))
     update = scene.fake.callback_query(scene.operator, card, "card:delete_everything")
     await scene.deliver(update)
     assert update["callback_query"]["id"] in scene.fake.callback_answers
     assert not scene.fake.topics[topic].closed
-    assert scene.fake.sent_by_bot(user["id"]) == []
+    assert len(scene.fake.sent_by_bot(user["id"])) == told
 
 
 async def test_left_alone_general_topic_service_messages_bots_other_chats(scene: Scene) -> None:
     user, topic = await new_customer(scene, "Quiet")
+    told = len(scene.fake.sent_by_bot(user["id"]))
     other_bot = scene.fake.add_user("Helper", is_bot=True, username="other_bot")
     stranger = scene.fake.add_user("Stranger")
     await scene.deliver(scene.fake.operator_message(scene.operator, None, text="General chatter"))
@@ -129,8 +135,8 @@ async def test_left_alone_general_topic_service_messages_bots_other_chats(scene:
     await scene.deliver(scene.fake.service_message(topic, new_chat_members=[stranger]))
     await scene.deliver(scene.fake.other_chat_message(stranger, -100999, text="elsewhere"))
     await scene.operator_says(topic, text="Real answer")
-    got = await scene.in_chat(user, text=...)
-    assert [m["text"] for m in got] == ["Real answer"]
+    await scene.in_chat(user, text="Real answer")
+    assert [m["text"] for m in scene.fake.sent_by_bot(user["id"])[told:]] == ["Real answer"]
 
 
 async def test_blocked_customer_is_reported_in_the_topic(scene: Scene) -> None:

@@ -59,7 +59,7 @@ async def test_first_message_creates_topic_with_card_and_formatted_copy(scene: S
     ):
         assert expected in card["text"], card["text"]
     buttons = [b["callback_data"] for b in card["reply_markup"]["inline_keyboard"][0]]
-    assert buttons == ["card:close", "card:ban"]
+    assert buttons == ["card:wait", "card:close", "card:ban"]
     assert copy["text"] == "Hello, I need a policy"
     assert copy["entities"] == bold
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.telegram.screens import keyboard
 from bot.telegram.sending import TelegramSender
 from bridge.model import Customer, IncomingMessage, Platform, Reply
+from bridge.screens import Screen
 
 
 class TelegramCustomerChannel:
@@ -29,6 +31,12 @@ class TelegramCustomerChannel:
         self, customer: Customer, message_id: str, message: IncomingMessage
     ) -> bool:
         return await self._sender.edit(int(customer.external_id), int(message_id), message)
+
+    async def send_screen(self, customer: Customer, screen: Screen) -> str:
+        sent = await self._sender.send_text(
+            int(customer.external_id), screen.text, keyboard=keyboard(screen)
+        )
+        return str(sent)
 
     async def send_text(self, customer: Customer, text: str, reply_to: str | None = None) -> str:
         sent = await self._sender.send_text(

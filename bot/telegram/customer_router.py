@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import CommandStart
-from aiogram.types import ChatMemberUpdated, Message
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot.telegram.albums import AlbumCollector
+from bot.telegram.calls import call
 from bot.telegram.intake import lane_of_message
 from bot.telegram.mappers import incoming, profile_of
-from bridge.errors import FailureReason
+from bot.telegram.screens import HELP_PREFIX, keyboard
+from bridge.errors import BridgeError, FailureReason
+from bridge.help_desk import HelpDesk
 from bridge.model import Platform
 from bridge.relay import Relay
-from bridge.texts import Texts
+from bridge.screens import Screen
 
 # What a customer can send that is worth relaying; service messages are not.
 RELAYABLE = frozenset(
@@ -35,15 +38,50 @@ RELAYABLE = frozenset(
 )
 
 
+async def show(message: Message, screen: Screen) -> None:
+    await call(lambda: message.answer(screen.text, reply_markup=keyboard(screen)))
+
+
 def customer_router() -> Router:
     router = Router(name="customers")
     router.message.filter(F.chat.type == "private", F.from_user.is_bot.is_(False))
     router.edited_message.filter(F.chat.type == "private")
 
     @router.message(CommandStart())
-    async def greet(message: Message, texts: Texts) -> None:
-        language = message.from_user.language_code if message.from_user else None
-        await message.answer(texts.get("greeting", language))
+    async def greet(message: Message, help_desk: HelpDesk, relay: Relay) -> None:
+        assert message.from_user is not None
+        language = await relay.language_of(profile_of(message.from_user))
+        await show(message, help_desk.welcome(language))
+
+    @router.message(Command("help"))
+    async def help_menu(message: Message, help_desk: HelpDesk, relay: Relay) -> None:
+        assert message.from_user is not None
+        language = await relay.language_of(profile_of(message.from_user))
+        await show(message, help_desk.menu(language))
+
+    @router.message(Command("language"))
+    async def language(message: Message, help_desk: HelpDesk) -> None:
+        assert message.from_user is not None
+        await show(message, await help_desk.press(profile_of(message.from_user), "lang"))
+
+    @router.callback_query(F.data.startswith(HELP_PREFIX), F.message.chat.type == "private")
+    async def help_button(query: CallbackQuery, help_desk: HelpDesk) -> None:
+        """FAQ navigation edits the menu in place; nothing is relayed."""
+        action = (query.data or "").removeprefix(HELP_PREFIX)
+        screen = await help_desk.press(profile_of(query.from_user), action)
+        await query.answer()
+        message = query.message
+        if isinstance(message, Message):
+            try:
+                await call(lambda: message.edit_text(screen.text, reply_markup=keyboard(screen)))
+                return
+            except BridgeError:
+                pass  # too old to edit: send the screen as a new message
+        await call(
+            lambda: query.bot.send_message(  # type: ignore[union-attr]
+                query.from_user.id, screen.text, reply_markup=keyboard(screen)
+            )
+        )
 
     @router.message(F.content_type.in_(RELAYABLE))
     async def relay_message(message: Message, relay: Relay, albums: AlbumCollector) -> None:

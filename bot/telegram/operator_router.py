@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.telegram.albums import AlbumCollector
+from bot.telegram.calls import call
 from bot.telegram.customer_router import RELAYABLE
 from bot.telegram.intake import lane_of_message
 from bot.telegram.mappers import incoming, operator_of
 from bot.telegram.operator_desk import CARD_CALLBACK_PREFIX
+from bridge.faq.source import FaqSource
 from bridge.model import Operator
 from bridge.relay import HELD_ACTION, CardAction, Relay
+from bridge.screens import Screens
+
+FAQ_PREFIX = "faqop:"
 
 
 def is_operator(message: Message, operator_chat_id: int) -> bool:
@@ -29,7 +34,7 @@ def operator_router(operator_chat_id: int) -> Router:
     router.edited_message.filter(in_topic)
     router.callback_query.filter(F.message.chat.id == operator_chat_id)
 
-    @router.message(Command(*[a.value for a in CardAction]))
+    @router.message(Command(*[a.value for a in CardAction if a is not CardAction.WAIT]))
     async def command(message: Message, command: CommandObject, relay: Relay) -> None:
         if not is_operator(message, operator_chat_id) or message.message_thread_id is None:
             return
@@ -38,6 +43,56 @@ def operator_router(operator_chat_id: int) -> Router:
         )
         if answer.startswith("This topic"):
             await message.reply(answer)
+
+    @router.message(Command("wait"))
+    async def wait(message: Message, command: CommandObject, relay: Relay) -> None:
+        """/wait [minutes]: tell the customer the question is being looked into."""
+        if not is_operator(message, operator_chat_id) or message.message_thread_id is None:
+            return
+        argument = (command.args or "").strip()
+        minutes = int(argument) if argument.isdigit() and 0 < int(argument) <= 1440 else None
+        if argument and minutes is None:
+            await message.reply("Use /wait or /wait 15 (minutes, 1 to 1440).")
+            return
+        await relay.in_progress(message.message_thread_id, operator_of(message), minutes)
+
+    @router.message(Command("faq"))
+    async def faq_menu(message: Message, faq: FaqSource) -> None:
+        """/faq: the catalogue as buttons; picking an entry sends it to the customer."""
+        if not is_operator(message, operator_chat_id) or message.message_thread_id is None:
+            return
+        await call(
+            lambda: message.reply("📚 Pick an FAQ answer to send:", reply_markup=faq_keyboard(faq))
+        )
+
+    @router.callback_query(F.data.startswith(FAQ_PREFIX))
+    async def faq_button(
+        query: CallbackQuery, relay: Relay, faq: FaqSource, screens: Screens
+    ) -> None:
+        message = query.message
+        if not isinstance(message, Message) or message.message_thread_id is None:
+            await query.answer()
+            return
+        parts = (query.data or "").removeprefix(FAQ_PREFIX).split(":")
+        catalog = faq.catalog
+        if parts[0] == "c" and len(parts) == 2 and (category := catalog.category(parts[1])):
+            await query.answer()
+            await call(
+                lambda: message.edit_reply_markup(reply_markup=faq_keyboard(faq, category.id))
+            )
+            return
+        if parts[0] == "q" and len(parts) == 3 and (entry := catalog.entry(parts[1], parts[2])):
+            operator = Operator(id=query.from_user.id, name=query.from_user.full_name)
+            answer = await relay.send_faq_answer(
+                message.message_thread_id,
+                operator,
+                lambda language: screens.answer(entry, language, feedback=False),
+                entry.question.get("uk"),
+            )
+            await query.answer(answer)
+            return
+        await query.answer()
+        await call(lambda: message.edit_reply_markup(reply_markup=faq_keyboard(faq)))
 
     @router.message(F.content_type.in_(RELAYABLE))
     async def relay_message(message: Message, relay: Relay, albums: AlbumCollector) -> None:
@@ -81,6 +136,28 @@ def operator_router(operator_chat_id: int) -> Router:
         await query.answer(answer)
 
     return router
+
+
+def faq_keyboard(faq: FaqSource, category_id: str | None = None) -> InlineKeyboardMarkup:
+    """Operators pick in Ukrainian; the customer gets the answer in their own language."""
+    catalog = faq.catalog
+    category = catalog.category(category_id) if category_id else None
+    if category is None:
+        rows = [
+            [InlineKeyboardButton(text=c.title.get("uk"), callback_data=f"{FAQ_PREFIX}c:{c.id}")]
+            for c in catalog.categories
+        ]
+    else:
+        rows = [
+            [
+                InlineKeyboardButton(
+                    text=e.question.get("uk"), callback_data=f"{FAQ_PREFIX}q:{category.id}:{e.id}"
+                )
+            ]
+            for e in category.entries
+        ]
+        rows.append([InlineKeyboardButton(text="⬅️ Back", callback_data=f"{FAQ_PREFIX}menu")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def setup_router() -> Router:

@@ -139,10 +139,19 @@ class TelegramSender:
         )
         return sent.message_id
 
-    async def send_text(self, chat_id: int, text: str, reply_to: int | None = None) -> int:
+    async def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        reply_to: int | None = None,
+        keyboard: InlineKeyboardMarkup | None = None,
+    ) -> int:
         sent = await call(
             lambda: self.bot.send_message(
-                chat_id=chat_id, text=text, reply_parameters=reply_parameters(reply_to)
+                chat_id=chat_id,
+                text=text,
+                reply_parameters=reply_parameters(reply_to),
+                reply_markup=keyboard,
             )
         )
         return sent.message_id

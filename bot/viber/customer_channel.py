@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from bot.viber.api import ViberApi
+from bot.viber.keyboards import keyboard
 from bot.viber.outgoing import ViberMessageBuilder
 from bridge.errors import DeliveryFailed, FailureReason
 from bridge.model import Customer, IncomingMessage, Platform, Reply
+from bridge.screens import Screen
 
 # Viber's commercial model: a message the bot starts more than 24 h after the customer's last
 # message is a paid one.
@@ -20,9 +23,17 @@ class ViberCustomerChannel:
     receipts = True  # Viber reports delivered/seen later
     free_window: timedelta | None = FREE_WINDOW
 
-    def __init__(self, api: ViberApi, builder: ViberMessageBuilder) -> None:
+    def __init__(
+        self, api: ViberApi, builder: ViberMessageBuilder, menu: Callable[[str | None], Screen]
+    ) -> None:
         self._api = api
         self._builder = builder
+        self._menu = menu
+
+    async def _send(self, customer: Customer, message: dict[str, Any]) -> str:
+        """Every message carries the main menu, so the customer never loses the keyboard."""
+        with_menu = {**message, "keyboard": keyboard(self._menu(customer.language))}
+        return await self._api.send(customer.external_id, with_menu)
 
     async def deliver(
         self, customer: Customer, messages: Sequence[IncomingMessage], reply: Reply | None
@@ -32,7 +43,7 @@ class ViberCustomerChannel:
             parts = await self._builder.build(customer, message, reply if index == 0 else None)
             if not parts:
                 raise DeliveryFailed(FailureReason.UNSUPPORTED, "nothing to send")
-            sent = [await self._api.send(customer.external_id, part) for part in parts]
+            sent = [await self._send(customer, part) for part in parts]
             tokens.append(sent[0])
         return tokens
 
@@ -43,5 +54,15 @@ class ViberCustomerChannel:
 
     async def send_text(self, customer: Customer, text: str, reply_to: str | None = None) -> str:
         parts = self._builder.texts(text)
-        tokens = [await self._api.send(customer.external_id, part) for part in parts]
+        tokens = [await self._send(customer, part) for part in parts]
+        return tokens[0]
+
+    async def send_screen(self, customer: Customer, screen: Screen) -> str:
+        parts = self._builder.texts(screen.text)
+        tokens = [await self._send(customer, part) for part in parts[:-1]]
+        last = {
+            **parts[-1],
+            "keyboard": keyboard(screen if screen.rows else self._menu(customer.language)),
+        }
+        tokens.append(await self._api.send(customer.external_id, last))
         return tokens[0]

@@ -17,27 +17,37 @@ from viberbot.api.viber_requests import (
 
 from bot.lanes import Lanes
 from bot.viber.api import ViberApi
-from bot.viber.keyboards import ACTION_PREFIX, ASK, main_keyboard
+from bot.viber.keyboards import ACTION_PREFIX, keyboard
 from bot.viber.mappers import incoming, profile_of
 from bridge.errors import BridgeError, FailureReason
-from bridge.model import ContentKind, DeliveryMark, Platform
+from bridge.help_desk import HelpDesk
+from bridge.model import ContentKind, CustomerProfile, DeliveryMark, Platform
 from bridge.relay import Relay
+from bridge.screens import Screen
 from bridge.texts import Texts
 
 log = logging.getLogger(__name__)
 
 
 class ViberEvents:
-    def __init__(self, relay: Relay, api: ViberApi, texts: Texts, lanes: Lanes) -> None:
+    def __init__(
+        self,
+        relay: Relay,
+        api: ViberApi,
+        help_desk: HelpDesk,
+        texts: Texts,
+        lanes: Lanes,
+    ) -> None:
         self._relay = relay
         self._api = api
+        self._help = help_desk
         self._texts = texts
         self._lanes = lanes
 
     async def handle(self, request: Any, raw: dict[str, Any]) -> dict[str, Any] | None:
         """Handle one parsed callback; a dict answer goes back in the HTTP response body."""
         if isinstance(request, ViberConversationStartedRequest):
-            return self.welcome(request.user.language)
+            return self.welcome(self._texts.language_for(request.user.language))
         if isinstance(request, ViberMessageRequest):
             user_id = str(request.sender.id)
             await self._lanes.run(f"viber:{user_id}", lambda: self._message(request, raw))
@@ -64,13 +74,14 @@ class ViberEvents:
             )
         return None
 
-    def welcome(self, language: str | None) -> dict[str, Any]:
+    def welcome(self, language: str) -> dict[str, Any]:
         """Viber's welcome message: returned in the response to `conversation_started`."""
+        screen = self._help.welcome(language)
         return {
             "sender": self._api.sender,
             "type": "text",
-            "text": self._texts.get("greeting", language),
-            "keyboard": main_keyboard(self._texts, language),
+            "text": screen.text,
+            "keyboard": keyboard(screen),
         }
 
     async def _message(self, request: ViberMessageRequest, raw: dict[str, Any]) -> None:
@@ -80,21 +91,23 @@ class ViberEvents:
         profile = profile_of(request.sender)
         message = incoming(profile.external_id, request.message_token, request.message, raw)
         if message.kind is ContentKind.TEXT and (message.text or "").startswith(ACTION_PREFIX):
-            await self._button(profile.external_id, message.text or "", profile.language)
+            await self._button(profile, (message.text or "").removeprefix(ACTION_PREFIX))
             return
         try:
             await self._relay.customer_wrote(profile, [message])
         except BridgeError:
             log.exception("Viber message %s not relayed", request.message_token)
 
-    async def _button(self, user_id: str, action: str, language: str | None) -> None:
-        if action == ASK:
-            text = self._texts.get("ask_prompt", language)
-            message = {"type": "text", "text": text}
-            try:
-                await self._api.send(user_id, message)
-            except BridgeError as error:
-                log.info("Viber prompt not sent: %s", error)
+    async def _button(self, profile: CustomerProfile, action: str) -> None:
+        """A keyboard button: FAQ navigation and the like, never relayed."""
+        screen = await self._help.press(profile, action)
+        language = await self._relay.language_of(profile)
+        shown = screen if screen.rows else Screen(screen.text, self._help.menu(language).rows)
+        message = {"type": "text", "text": screen.text, "keyboard": keyboard(shown)}
+        try:
+            await self._api.send(profile.external_id, message)
+        except BridgeError as error:
+            log.info("Viber screen not sent: %s", error)
 
     async def _reachability(self, user_id: str, reason: FailureReason | None) -> None:
         await self._lanes.run(

@@ -1,27 +1,33 @@
-"""Viber keyboards: the bridge's own buttons send a reserved ActionBody back as text."""
+"""Core screens as Viber keyboards: a button sends `bridge:<action>` back as text, or opens a URL.
+
+Viber shows a keyboard only while the latest message carries one, so every message to a
+customer carries either its screen's buttons or the main menu.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bridge.texts import Texts
+from bridge.screens import Screen
 
 ACTION_PREFIX = "bridge:"
-ASK = ACTION_PREFIX + "ask"
+COLUMNS = 6  # a Viber keyboard row is 6 columns wide
 
 
-def main_keyboard(texts: Texts, language: str | None) -> dict[str, Any]:
-    return {
-        "Type": "keyboard",
-        "DefaultHeight": False,
-        "Buttons": [
-            {
-                "Columns": 6,
-                "Rows": 1,
-                "ActionType": "reply",
-                "ActionBody": ASK,
-                "Text": texts.get("ask_button", language),
-                "BgColor": "#F2F2F7",
-            }
-        ],
-    }
+def keyboard(screen: Screen) -> dict[str, Any]:
+    buttons = []
+    for row in screen.rows:
+        width = max(1, COLUMNS // len(row))
+        for button in row:
+            buttons.append(
+                {
+                    "Columns": width,
+                    "Rows": 1,
+                    "ActionType": "open-url" if button.url else "reply",
+                    "ActionBody": button.url or f"{ACTION_PREFIX}{button.action}",
+                    "Text": button.label,
+                    "TextSize": "regular",
+                    "BgColor": "#F2F2F7",
+                }
+            )
+    return {"Type": "keyboard", "DefaultHeight": False, "Buttons": buttons}

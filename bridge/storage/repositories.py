@@ -44,6 +44,7 @@ def _customer(row: CustomerRow) -> Customer:
         banned=row.banned,
         last_seen_at=row.last_seen_at,
         unreachable=row.unreachable,
+        language_chosen=row.language_chosen,
     )
 
 
@@ -57,6 +58,10 @@ def _conversation(row: ConversationRow) -> Conversation:
         last_customer_message_at=row.last_customer_message_at,
         last_operator_message_at=row.last_operator_message_at,
         closed_at=row.closed_at,
+        opened_offline=row.opened_offline,
+        offline_reply_for=row.offline_reply_for,
+        faq_offered=row.faq_offered,
+        faq_helped=row.faq_helped,
     )
 
 
@@ -77,11 +82,13 @@ class SqlCustomers:
                 external_id=profile.external_id,
                 first_seen_at=now,
                 banned=False,
+                language_chosen=False,
             )
             self._session.add(row)
         row.full_name = profile.full_name[:256]
         row.username = profile.username[:64] if profile.username else None
-        row.language = profile.language[:16] if profile.language else row.language
+        if profile.language and not row.language_chosen:
+            row.language = profile.language[:16]
         row.profile_url = profile.profile_url
         row.details = dict(profile.details)
         row.last_seen_at = now
@@ -114,6 +121,13 @@ class SqlCustomers:
             update(CustomerRow).where(CustomerRow.id == customer_id).values(unreachable=reason)
         )
 
+    async def choose_language(self, customer_id: int, language: str) -> None:
+        await self._session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(language=language, language_chosen=True)
+        )
+
     async def find(self, platform: Platform, external_id: str) -> Customer | None:
         row = await self._session.scalar(
             select(CustomerRow).where(
@@ -136,8 +150,13 @@ class SqlConversations:
         )
         return _conversation(row) if row else None
 
-    async def start(self, customer_id: int, now: datetime) -> Conversation:
-        row = ConversationRow(customer_id=customer_id, state=TopicState.NEW.value, opened_at=now)
+    async def start(self, customer_id: int, now: datetime, offline: bool = False) -> Conversation:
+        row = ConversationRow(
+            customer_id=customer_id,
+            state=TopicState.NEW.value,
+            opened_at=now,
+            opened_offline=offline,
+        )
         self._session.add(row)
         await self._session.flush()
         return _conversation(row)
@@ -160,8 +179,24 @@ class SqlConversations:
                 last_customer_message_at=conversation.last_customer_message_at,
                 last_operator_message_at=conversation.last_operator_message_at,
                 closed_at=conversation.closed_at,
+                offline_reply_for=conversation.offline_reply_for,
+                faq_offered=conversation.faq_offered,
+                faq_helped=conversation.faq_helped,
             )
         )
+
+    async def recent_first_responses(self, since: datetime, limit: int) -> list[Conversation]:
+        """Recently answered conversations, newest first, for the expected-wait estimate."""
+        rows = await self._session.scalars(
+            select(ConversationRow)
+            .where(
+                ConversationRow.opened_at >= since,
+                ConversationRow.first_operator_reply_at.is_not(None),
+            )
+            .order_by(ConversationRow.opened_at.desc())
+            .limit(limit)
+        )
+        return [_conversation(row) for row in rows]
 
 
 class SqlMessageLinks:

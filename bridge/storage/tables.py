@@ -76,6 +76,7 @@ class CustomerRow(Base):
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable: Mapped[str | None] = mapped_column(String(32))
+    language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ConversationRow(Base):
@@ -90,6 +91,10 @@ class ConversationRow(Base):
     last_customer_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_operator_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    opened_offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    offline_reply_for: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    faq_offered: Mapped[str | None] = mapped_column(String(64))
+    faq_helped: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class MessageLinkRow(Base):
