@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bridge.texts import Texts
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN, eventually, free_port
 
@@ -44,6 +45,16 @@ def environment(fake: FakeTelegram, tmp_path: Path, **values: str | None) -> dic
         else:
             env[key] = value
     return env
+
+
+async def healthy(env: dict[str, str]) -> bool:
+    """The started program answers /healthz with 200."""
+    url = f"http://127.0.0.1:{env['HTTP_PORT']}/healthz"
+    try:
+        async with aiohttp.ClientSession() as session, session.get(url) as response:
+            return response.status == 200
+    except aiohttp.ClientError:
+        return False
 
 
 async def run_program(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str, str]:
@@ -156,17 +167,8 @@ async def test_runs_serves_health_keeps_secrets_out_of_logs_and_stops_on_sigterm
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    url = f"http://127.0.0.1:{env['HTTP_PORT']}/healthz"
-
-    async def healthy() -> bool:
-        try:
-            async with aiohttp.ClientSession() as session, session.get(url) as response:
-                return response.status == 200
-        except aiohttp.ClientError:
-            return False
-
     await fake.wait_for(lambda: fake.webhook["url"] == "https://bridge.example/telegram/webhook")
-    await eventually(healthy)
+    await eventually(lambda: healthy(env))
     process.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     log = err.decode()
@@ -202,3 +204,58 @@ async def test_chatid_command_helps_the_first_set_up(fake: FakeTelegram, tmp_pat
     out, _ = await asyncio.wait_for(process.communicate(), timeout=30)
     assert "Send /chatid" in out.decode()
     assert process.returncode == 0
+
+
+async def test_bad_hours_faq_and_texts_settings(fake: FakeTelegram, tmp_path: Path) -> None:
+    env = environment(fake, tmp_path, WORKING_HOURS="mon-fry 08:00-18:00")
+    await expect_refusal(env, tmp_path, "WORKING_HOURS", "mon-fri 08:00-18:00", "24/7")
+    env = environment(fake, tmp_path, HOLIDAYS="2026-13-01")
+    await expect_refusal(env, tmp_path, "HOLIDAYS", "2026-12-25")
+    env = environment(fake, tmp_path, TIMEZONE="Europe/Atlantis")
+    await expect_refusal(env, tmp_path, "TIMEZONE", "Europe/Kyiv")
+    faq = tmp_path / "faq.yaml"
+    faq.write_text(
+        "categories:\n"
+        "  - id: claims\n"
+        '    title: {uk: "Страхові випадки", en: "Claims"}\n'
+        "    questions:\n"
+        "      - id: how-to\n"
+        '        question: {uk: "Що робити?", en: "What to do?"}\n'
+        '        anwser: {uk: "Дзвоніть.", en: "Call us."}\n',
+        encoding="utf-8",
+    )
+    env = environment(fake, tmp_path, FAQ_FILE=str(faq))
+    await expect_refusal(env, tmp_path, f"FAQ_FILE {faq}, line 7", "anwser")
+    env = environment(fake, tmp_path, TEXTS_DIR=str(tmp_path / "missing"))
+    await expect_refusal(env, tmp_path, "TEXTS_DIR", "is not a folder")
+
+
+async def test_custom_texts_with_missing_keys_are_reported_and_fall_back(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "uk.yaml").write_text('greeting: "Вітаємо у Страховій!"\n', encoding="utf-8")
+    texts = Texts.load(folder, "uk")
+    assert texts.get("greeting", "uk") == "Вітаємо у Страховій!"
+    assert texts.get("greeting", "en") == "Вітаємо у Страховій!"  # no en file: default language
+    assert texts.get("closed", "en") == Texts.shipped().get("closed", "en")  # then shipped
+    missing = texts.missing_keys()
+    assert "closed" in missing["uk"]
+    assert "greeting" not in missing["uk"]
+    env = environment(fake, tmp_path, TEXTS_DIR=str(folder), PUBLIC_URL="https://bridge.example")
+    process = await asyncio.create_subprocess_exec(
+        PROGRAM,
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await fake.wait_for(lambda: fake.webhook["url"] == "https://bridge.example/telegram/webhook")
+    await eventually(lambda: healthy(env))
+    process.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    log = err.decode()
+    assert "uk.yaml lacks" in log
+    assert "closed" in log
