@@ -245,10 +245,24 @@ async def test_viber_welcome_menu_navigation_and_offline(scene: ViberScene) -> N
         "Viber Browser" in t.name for t in scene.fake.topics.values()
     )  # browsing is not relayed
 
+    await scene.customer_sends(user, viber.text("bridge:q:gone:entry"))  # a stale button
+    await scene.received(user, text=TEXTS.get("menu_outdated", "en"))
+
     await scene.customer_sends(user, viber.text("bridge:op"))
     await scene.received(user, text=TEXTS.get("ask_prompt", "en"))
     topic = await scene.viber_topic(user)
     await scene.in_topic(topic, text="💬 The customer asked to talk to an operator.")
+
+    await scene.customer_sends(user, viber.text(ENTRY.question.en))
+    offer = await scene.viber.wait_for(
+        lambda: [
+            m
+            for m in viber.received(user["id"])
+            if m.get("text", "").startswith(TEXTS.get("suggestion_intro", "en"))
+        ]
+    )
+    assert ENTRY.answer.en in offer[0]["text"]
+    await scene.in_topic(topic, text=ENTRY.question.en)  # and relayed
 
     scene.clock.set(datetime(2026, 11, 27, 18, 30, tzinfo=KYIV))  # Friday evening
     try:
