@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings, TelegramAccess
 from bot.http_fetch import MediaFetcher
-from bot.lanes import Lanes
 from bot.media_endpoint import media_endpoint
 from bot.telegram.albums import AlbumCollector
 from bot.telegram.customer_channel import TelegramCustomerChannel
@@ -33,13 +32,15 @@ from bot.viber.api import ViberApi
 from bot.viber.customer_channel import ViberCustomerChannel
 from bot.viber.events import ViberEvents
 from bot.viber.outgoing import ViberMessageBuilder
-from bot.viber.webhook import viber_webhook
+from bot.viber.webhook import viber_parser, viber_webhook
 from bot.web import READY, make_web_app, telegram_webhook
 from bridge.auto_replies import AutoReplies
 from bridge.clock import Clock, SystemClock
 from bridge.errors import ConfigError
 from bridge.faq.source import FaqSource
 from bridge.help_desk import HelpDesk
+from bridge.inbox import Handler, Inbox
+from bridge.lanes import Lanes
 from bridge.media_links import MediaLinks
 from bridge.model import Platform
 from bridge.ports import CustomerChannel
@@ -139,7 +140,10 @@ class Application:
         dispatcher.include_routers(
             setup_router(), operator_router(settings.operator_chat_id), customer_router()
         )
-        intake = TelegramIntake(bot, dispatcher, relay, self.lanes)
+        handlers: dict[str, Handler] = {}
+        inbox = Inbox(uow, self.lanes, self.clock, handlers, attempts=settings.delivery_attempts)
+        intake = TelegramIntake(bot, dispatcher, inbox, settings.webhook_wait_seconds)
+        handlers["telegram"] = intake.process
         allowed = dispatcher.resolve_used_update_types()
 
         app = make_web_app(settings.max_body_bytes)
@@ -148,10 +152,18 @@ class Application:
                 "/telegram/webhook", telegram_webhook(bot, settings.webhook_secret, intake.handle)
             )
         if viber_api is not None and settings.viber_auth_token:
-            events = ViberEvents(relay, viber_api, help_desk, texts, self.lanes)
+            parser = viber_parser(settings.viber_auth_token, settings.viber_bot_name)
+            events = ViberEvents(relay, viber_api, help_desk, texts, parser)
+            handlers["viber"] = events.process
             app.router.add_post(
                 "/viber/webhook",
-                viber_webhook(settings.viber_auth_token, settings.viber_bot_name, events),
+                viber_webhook(
+                    settings.viber_auth_token,
+                    parser,
+                    events,
+                    inbox,
+                    settings.webhook_wait_seconds,
+                ),
             )
             app.router.add_routes(media_endpoint(media_links, bot))
         self._runner = web.AppRunner(app, handle_signals=False)
@@ -183,6 +195,7 @@ class Application:
             # Viber calls the webhook back before it answers: the server is already listening.
             await viber_api.set_webhook(f"{settings.public_url}/viber/webhook")
             log.info("Viber channel on: %s/viber/webhook", settings.public_url)
+        await inbox.resume()  # what a previous run committed but did not finish
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
 

@@ -70,6 +70,8 @@ class Settings(TelegramAccess):
     polling_timeout_seconds: int = Field(default=25, ge=0, le=50)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     shutdown_timeout_seconds: float = Field(default=10, ge=0)
+    webhook_wait_seconds: float = Field(default=10, ge=0)
+    delivery_attempts: int = Field(default=6, ge=1, le=50)
     viber_auth_token: str | None = Field(default=None, repr=False)
     viber_bot_name: str = "Support"
     viber_bot_avatar: str | None = None

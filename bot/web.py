@@ -6,6 +6,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import Bot
 from aiogram.types import Update
@@ -33,7 +34,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 def telegram_webhook(
-    bot: Bot, secret: str, handle: Callable[[Update], Awaitable[None]]
+    bot: Bot, secret: str, handle: Callable[[Update, dict[str, Any]], Awaitable[None]]
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Check the secret in constant time, parse, handle, then answer 200."""
 
@@ -44,13 +45,15 @@ def telegram_webhook(
             return web.json_response({"error": "wrong secret token"}, status=401)
         try:
             data = json.loads(await request.read())
+            if not isinstance(data, dict):
+                raise ValueError("not an object")
             update = Update.model_validate(data, context={"bot": bot})
         except web.HTTPRequestEntityTooLarge:
             raise
         except (ValueError, ValidationError) as error:
             log.warning("Telegram webhook call with a bad body: %s", error.__class__.__name__)
             return web.json_response({"error": "not a Telegram update"}, status=400)
-        await handle(update)
+        await handle(update, data)
         return web.json_response({"ok": True})
 
     return receive

@@ -219,3 +219,15 @@ class MediaLink:
     mime_type: str | None
     size: int | None
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """An incoming update waiting to be (or being) processed."""
+
+    id: int
+    key: str
+    lane: str
+    platform: str
+    payload: Mapping[str, Any]
+    attempts: int

@@ -17,6 +17,7 @@ from bridge.model import (
     Customer,
     CustomerProfile,
     DeliveryMark,
+    InboxItem,
     IncomingMessage,
     Link,
     MediaLink,
@@ -194,10 +195,20 @@ class HeldMessageRepository(Protocol):
         ...
 
 
-class ProcessedUpdateRepository(Protocol):
-    async def claim(self, key: str, now: datetime) -> bool:
-        """Record an update key; False when it was seen before."""
+class InboxRepository(Protocol):
+    async def add(
+        self, key: str, lane: str, platform: str, payload: dict[str, Any], now: datetime
+    ) -> int | None:
+        """Store an incoming update; None when its key was seen before."""
         ...
+
+    async def pending(self, limit: int) -> list[InboxItem]: ...
+
+    async def record_attempt(self, item_id: int, error: str) -> None: ...
+
+    async def finish(self, item_id: int, state: str, error: str | None = None) -> None: ...
+
+    async def prune(self, before: datetime) -> int: ...
 
 
 class UnitOfWork(Protocol):
@@ -213,7 +224,7 @@ class UnitOfWork(Protocol):
     def links(self) -> MessageLinkRepository: ...
 
     @property
-    def updates(self) -> ProcessedUpdateRepository: ...
+    def inbox(self) -> InboxRepository: ...
 
     @property
     def media(self) -> MediaLinkRepository: ...

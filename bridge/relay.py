@@ -616,10 +616,3 @@ class Relay:
     async def _customer_of(self, topic_id: int) -> Customer | None:
         async with self._uow() as tx:
             return await tx.customers.by_topic(topic_id)
-
-    async def claim_update(self, key: str) -> bool:
-        """Record a platform update id; False when it was already handled."""
-        async with self._uow() as tx:
-            fresh = await tx.updates.claim(key, self._clock.now())
-            await tx.commit()
-            return fresh

@@ -5,7 +5,14 @@ so the whole stack (request encoding, pydantic validation of answers, error clas
 exercised.  The fake keeps a small in-memory world (users, chats, messages, forum topics,
 files, webhook, pending updates), answers with the real JSON shapes and error texts, and
 records every call so tests can assert on what the app did.  Nothing here sleeps: waiting is
-always done on a change event that fires after every call and every state change.
+always done on a change event that fires after every call and every state change.  The one
+exception is :meth:`FakeTelegram.delay`, which exists to make the *server* slow on purpose so
+tests can exercise the app's request timeouts; it too wakes early when the fake stops.
+
+Flood control (:meth:`FakeTelegram.rate_limits`) is off by default, so ordinary tests never see
+a 429 they did not ask for.  Its windows run on a clock of their own (``time.monotonic`` unless
+frozen/advanced via :meth:`FakeTelegram.freeze_clock` / :meth:`FakeTelegram.advance_clock`), so a
+test can let a 60 s window pass instantly instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -15,10 +22,12 @@ import contextlib
 import copy
 import itertools
 import json
+import math
 import mimetypes
 import random
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -225,6 +234,33 @@ NOT_MODIFIED = (
     "exactly the same as a current content and reply markup of the message"
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+# Calls that put (or change) a message in a chat: the ones Telegram's flood control counts.
+FLOOD_METHODS = frozenset(
+    method.lower()
+    for method in (
+        "sendMessage",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "sendPhoto",
+        "sendVideo",
+        "sendAnimation",
+        "sendDocument",
+        "sendAudio",
+        "sendVoice",
+        "sendVideoNote",
+        "sendSticker",
+        "sendMediaGroup",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    )
+)
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
     "the webhook first"
@@ -315,6 +351,54 @@ class _Failure:
     error: ApiError
     times: int
     when: Callable[[JSON], bool] | None
+
+
+@dataclass
+class _Delay:
+    """An injected slow answer waiting for the next matching calls."""
+
+    method: str
+    seconds: float
+    times: int
+    when: Callable[[JSON], bool] | None
+
+
+@dataclass
+class _Window:
+    """A sliding window: at most ``limit`` messages within any ``seconds``-long span."""
+
+    limit: int
+    seconds: float
+    sends: deque[float] = field(default_factory=deque)
+
+    def wait(self, now: float, count: int) -> float:
+        """Seconds until ``count`` more messages fit (0 = they fit now).
+
+        A batch bigger than the whole limit (a 10-item album against 3/min) could never fit
+        by the letter of the rule; it is admitted into an empty window instead, so an app that
+        honours retry_after is not refused forever.
+        """
+        while self.sends and self.sends[0] + self.seconds <= now:
+            self.sends.popleft()
+        excess = len(self.sends) + count - self.limit
+        if excess <= 0 or not self.sends:
+            return 0.0
+        oldest_needed = self.sends[-1] if excess > len(self.sends) else self.sends[excess - 1]
+        return max(0.0, oldest_needed + self.seconds - now)
+
+    def add(self, now: float, count: int) -> None:
+        self.sends.extend([now] * count)
+
+
+@dataclass
+class _FloodLimits:
+    """Configured flood control; a window template per kind, live windows per chat."""
+
+    chat: tuple[int, float] | None
+    group: tuple[int, float] | None
+    overall: _Window | None
+    chats: dict[int, _Window] = field(default_factory=dict)
+    groups: dict[int, _Window] = field(default_factory=dict)
 
 
 @dataclass
@@ -506,6 +590,12 @@ class FakeTelegram:
         self.server_errors: list[str] = []
         self.downloads: list[str] = []
         self._failures: list[_Failure] = []
+        self._delays: list[_Delay] = []
+        self._flood: _FloodLimits | None = None
+        # every 429 flood control gave (not the ones injected with fail())
+        self.flood_refusals: list[Call] = []
+        self._clock_frozen_at: float | None = None
+        self._clock_offset = 0.0
         self._media: dict[str, tuple[str, Any]] = {}
         self._next_message_id: dict[int, int] = {}
         self._ids = itertools.count(1)
@@ -633,8 +723,13 @@ class FakeTelegram:
     async def _dispatch(
         self, token: str, method: str, params: JSON, files: dict[str, StoredFile]
     ) -> tuple[int, JSON]:
-        """Record the call, apply injected failures, run the handler; (status, JSON body)."""
-        self.calls.append(Call(method, params, time.monotonic(), files))
+        """Record the call, apply injected delays/failures and flood control, run the handler.
+
+        Returns (status, JSON body).  Order: a delayed call is slow first and only then fails
+        or is refused, like a request that sat in a queue before Telegram looked at it.
+        """
+        call = Call(method, params, time.monotonic(), files)
+        self.calls.append(call)
         self._changed()
         try:
             if token != self.token:
@@ -642,10 +737,13 @@ class FakeTelegram:
             handler = self._methods.get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
+            await self._maybe_delay(method, params)
             self._maybe_fail(method, params)
+            self._flood_check(call)
             result = handler(_Request(method, params, files))
             if isinstance(result, Awaitable):
                 result = await result
+            self._flood_record(call, result)
             body: JSON = {"ok": True, "result": result}
             status = 200
         except ApiError as err:
@@ -676,6 +774,121 @@ class FakeTelegram:
                 if failure.times <= 0:
                     self._failures.remove(failure)
                 raise failure.error
+
+    async def _maybe_delay(self, method: str, params: JSON) -> None:
+        """Hold a call matching an injected delay; stop() releases it early."""
+        for delay in self._delays:
+            if delay.method == method.lower() and (delay.when is None or delay.when(params)):
+                delay.times -= 1
+                if delay.times <= 0:
+                    self._delays.remove(delay)
+                break
+        else:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + delay.seconds
+        while not self._closing:
+            event = self._event
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+    # ------------------------------------------------------------------ flood control
+
+    def _now(self) -> float:
+        """The flood-control clock: monotonic, unless a test froze or advanced it."""
+        base = time.monotonic() if self._clock_frozen_at is None else self._clock_frozen_at
+        return base + self._clock_offset
+
+    @staticmethod
+    def _flood_count(params: JSON) -> int:
+        """How many messages a call produces: albums and bulk copies count per item."""
+        for key in ("media", "message_ids"):
+            items = params.get(key)
+            if isinstance(items, list) and items:
+                return len(items)
+        return 1
+
+    def _flood_windows(self, params: JSON) -> list[_Window]:
+        """The windows a call to this chat counts against (none if the chat is unknown)."""
+        flood = self._flood
+        assert flood is not None
+        windows = [flood.overall] if flood.overall is not None else []
+        try:
+            chat_id = self._chat_id(params)
+        except ApiError:  # inline_message_id edits, unknown chats: the handler says why
+            return windows
+        if self.chats[chat_id].get("type") == "private":
+            table, template = flood.chats, flood.chat
+        else:
+            table, template = flood.groups, flood.group
+        if template is not None:
+            limit, seconds = template
+            windows.append(table.setdefault(chat_id, _Window(limit, seconds)))
+        return windows
+
+    def _flood_check(self, call: Call) -> None:
+        """Refuse a message-producing call that would overflow a window, like Telegram."""
+        if self._flood is None or call.method.lower() not in FLOOD_METHODS:
+            return
+        now, count = self._now(), self._flood_count(call.params)
+        wait = max((w.wait(now, count) for w in self._flood_windows(call.params)), default=0.0)
+        if wait > 0:
+            self.flood_refusals.append(call)
+            retry_after = max(1, math.ceil(wait))
+            raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
+
+    def _flood_record(self, call: Call, result: Any) -> None:
+        """Count what a call really sent (a refused or failed call sends nothing)."""
+        if self._flood is None or call.method.lower() not in FLOOD_METHODS:
+            return
+        count = len(result) if isinstance(result, list) else 1
+        now = self._now()
+        for window in self._flood_windows(call.params):
+            window.add(now, count)
+
+    def rate_limits(
+        self,
+        *,
+        chat_per_second: float | None = None,
+        group_per_minute: int | None = None,
+        global_per_second: int | None = None,
+    ) -> None:
+        """Turn on Telegram-like flood control (all None = off, the default).
+
+        Message-producing calls (see ``FLOOD_METHODS``; albums and copyMessages count per item)
+        are checked against sliding windows: per private chat ``chat_per_second`` (below 1 it
+        means one message per ``1/chat_per_second`` s), per group/supergroup/channel
+        ``group_per_minute`` per 60 s, and ``global_per_second`` over all chats per 1 s.
+        A call that would overflow one is not performed and gets 429 with ``retry_after`` =
+        whole seconds (>= 1) until every window admits it; it is appended to
+        ``flood_refusals``.  Only performed calls fill the windows.  Calling this again
+        replaces the limits and forgets earlier sends.
+        """
+        if chat_per_second is not None and chat_per_second <= 0:
+            raise ValueError("chat_per_second must be positive")
+        chat: tuple[int, float] | None = None
+        if chat_per_second is not None:
+            seconds = 1.0 if chat_per_second >= 1 else 1.0 / chat_per_second
+            chat = (max(1, math.floor(chat_per_second * seconds + 1e-9)), seconds)
+        group = (group_per_minute, 60.0) if group_per_minute is not None else None
+        overall = _Window(global_per_second, 1.0) if global_per_second is not None else None
+        if chat is None and group is None and overall is None:
+            self._flood = None
+        else:
+            self._flood = _FloodLimits(chat, group, overall)
+        self._changed()
+
+    def freeze_clock(self) -> None:
+        """Stop the flood-control clock at its current reading, so windows are exact."""
+        self._clock_frozen_at = self._now() - self._clock_offset
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the flood-control clock forward: a window passes without the test waiting."""
+        self._clock_offset += seconds
+        self._changed()
 
     # ------------------------------------------------------------------ world configuration
 
@@ -738,9 +951,29 @@ class FakeTelegram:
         times: int = 1,
         when: Callable[[JSON], bool] | None = None,
     ) -> None:
-        """Make the next ``times`` calls of ``method`` (matching ``when``) fail with this error."""
+        """Make the next ``times`` calls of ``method`` (matching ``when``) fail with this error.
+
+        The answer's HTTP status is ``error_code`` (e.g. 502 for a gateway failure, which
+        aiogram raises as TelegramServerError), the body Telegram's error JSON.  Failed calls
+        are not performed.
+        """
         error = ApiError(error_code, description, retry_after)
         self._failures.append(_Failure(method.lower(), error, times, when))
+
+    def delay(
+        self,
+        method: str,
+        seconds: float,
+        *,
+        times: int = 1,
+        when: Callable[[JSON], bool] | None = None,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` (matching ``when``) answer ``seconds`` late.
+
+        For timeout tests: the call is recorded on arrival, then held, then handled as usual,
+        so a client that gave up still finds the message sent later (as with real Telegram).
+        """
+        self._delays.append(_Delay(method.lower(), seconds, times, when))
 
     # ------------------------------------------------------------------ media factories
 

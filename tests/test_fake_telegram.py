@@ -7,6 +7,7 @@ exception class here, the app's end-to-end tests can trust the fake.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,7 +19,9 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramConflictError,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.methods import SendMessage
@@ -33,7 +36,7 @@ from aiogram.types import (
     Update,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 try:
     from tests.fake_telegram import PRIVATE_KEYS, FakeTelegram
@@ -385,3 +388,138 @@ async def test_all_content_kinds_copy_cleanly(fake: FakeTelegram, bot: Bot) -> N
         Update.model_validate(update)
     assert fake.topics[topic.message_thread_id].name == "Renamed"
     assert_valid_world(fake)
+
+
+async def test_flood_control_is_off_by_default(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    for n in range(5):
+        await bot.send_message(user["id"], f"burst {n}")
+    assert fake.flood_refusals == []
+
+
+async def test_flood_per_private_chat(fake: FakeTelegram, bot: Bot) -> None:
+    ivan, olha = fake.add_user("Ivan"), fake.add_user("Olha")
+    fake.freeze_clock()  # windows are exact: no real time passes between the calls
+    fake.rate_limits(chat_per_second=1)
+    first = await bot.send_message(ivan["id"], "one")
+    with pytest.raises(TelegramRetryAfter) as retry:
+        await bot.edit_message_text("edited", chat_id=ivan["id"], message_id=first.message_id)
+    assert retry.value.retry_after == 1
+    assert "Too Many Requests: retry after 1" in retry.value.message
+    assert fake.message(ivan["id"], first.message_id)["text"] == "one"  # refused = not done
+    await bot.send_message(olha["id"], "another chat has its own window")
+    fake.advance_clock(1.0)
+    edited = await bot.edit_message_text("edited", chat_id=ivan["id"], message_id=first.message_id)
+    assert isinstance(edited, Message)
+    assert edited.text == "edited"
+    assert [c.method for c in fake.flood_refusals] == ["editMessageText"]
+    assert len(fake.calls_to("editMessageText")) == 2  # the refused call is recorded too
+
+
+async def test_flood_slow_private_chat_rate(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    fake.freeze_clock()
+    fake.rate_limits(chat_per_second=0.5)  # one message per 2 s
+    await bot.send_message(user["id"], "one")
+    fake.advance_clock(1.0)
+    with pytest.raises(TelegramRetryAfter) as retry:
+        await bot.send_message(user["id"], "two")
+    assert retry.value.retry_after == 1
+    fake.advance_clock(1.0)
+    await bot.send_message(user["id"], "two")
+
+
+async def test_flood_per_group_per_minute(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    fake.freeze_clock()
+    fake.rate_limits(group_per_minute=3, chat_per_second=1)
+    first = await bot.send_message(fake.operator_chat_id, "one")
+    fake.advance_clock(20)
+    await bot.send_message(fake.operator_chat_id, "two")
+    await bot.send_message(user["id"], "private chats do not count for the group")
+    with pytest.raises(TelegramRetryAfter) as album:  # two items, one slot left
+        await bot.send_media_group(
+            fake.operator_chat_id,
+            [
+                InputMediaPhoto(media=BufferedInputFile(b"one", "1.jpg")),
+                InputMediaPhoto(media=BufferedInputFile(b"two", "2.jpg")),
+            ],
+        )
+    assert album.value.retry_after == 40  # until "one" leaves the 60 s window
+    question = fake.customer_message(user, text="question")["message"]["message_id"]
+    await bot.copy_message(fake.operator_chat_id, user["id"], question)  # the last slot
+    with pytest.raises(TelegramRetryAfter) as retry:
+        await bot.send_message(fake.operator_chat_id, "four")
+    assert retry.value.retry_after == 40
+    fake.advance_clock(39.5)
+    with pytest.raises(TelegramRetryAfter) as retry:
+        await bot.send_message(fake.operator_chat_id, "four")
+    assert retry.value.retry_after == 1  # rounded up to whole seconds
+    fake.advance_clock(0.5)
+    await bot.send_message(fake.operator_chat_id, "four")
+    texts = [m.get("text") for m in fake.sent_by_bot(fake.operator_chat_id)]
+    assert texts == ["one", "two", "question", "four"]
+    assert first.message_id in fake.messages[fake.operator_chat_id]
+    assert len(fake.flood_refusals) == 3
+
+
+async def test_flood_global_per_second(fake: FakeTelegram, bot: Bot) -> None:
+    users = [fake.add_user(f"User {n}") for n in range(5)]
+    fake.freeze_clock()
+    fake.rate_limits(global_per_second=3)
+    for user in users[:3]:
+        await bot.send_message(user["id"], "hi")
+    fake.advance_clock(0.25)
+    with pytest.raises(TelegramRetryAfter) as retry:
+        await bot.send_message(users[3]["id"], "hi")
+    assert retry.value.retry_after == 1
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_location(users[4]["id"], 50.45, 30.52)
+    fake.advance_clock(0.75)
+    await bot.send_message(users[3]["id"], "hi")
+    await bot.send_location(users[4]["id"], 50.45, 30.52)
+    await bot.get_me()  # not a message: never refused
+    assert [c.method for c in fake.flood_refusals] == ["sendMessage", "sendLocation"]
+    fake.rate_limits()  # off again
+    for user in users:
+        await bot.send_message(user["id"], "no limits")
+
+
+async def test_server_errors_and_bursts(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    fake.fail("sendMessage", 502, "Bad Gateway", times=2)
+    for _ in range(2):
+        with pytest.raises(TelegramServerError, match="Bad Gateway"):
+            await bot.send_message(user["id"], "hi")
+    assert fake.sent_by_bot(user["id"]) == []  # failed calls are not performed
+    assert (await bot.send_message(user["id"], "hi")).text == "hi"
+    fake.fail("getMe", 502, "Bad Gateway")
+    async with ClientSession() as http, http.post(f"{fake.url}/bot{fake.token}/getMe") as answer:
+        assert answer.status == 502
+        body = await answer.json()
+    assert body == {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+
+
+async def test_delay_longer_than_request_timeout(fake: FakeTelegram, bot: Bot) -> None:
+    user, other = fake.add_user("Ivan"), fake.add_user("Olha")
+    fake.delay("sendMessage", 1.0, when=lambda params: params.get("chat_id") == user["id"])
+    with pytest.raises(TelegramNetworkError, match="timeout"):
+        await bot.send_message(user["id"], "slow", request_timeout=0.2)  # type: ignore[arg-type]
+    assert (await bot.send_message(other["id"], "fast", request_timeout=1)).text == "fast"
+    # the server went on: the message the client gave up on still arrives, like on Telegram
+    sent = await fake.wait_for(lambda: fake.sent_by_bot(user["id"]))
+    assert sent[0]["text"] == "slow"
+    assert (await bot.send_message(user["id"], "again", request_timeout=1)).text == "again"
+
+
+async def test_delay_is_released_when_the_fake_stops() -> None:
+    telegram = FakeTelegram()
+    await telegram.start()
+    client = make_bot(telegram)
+    telegram.delay("getMe", 30.0)
+    call = asyncio.create_task(client.get_me())
+    await telegram.wait_for(lambda: telegram.calls_to("getMe"))
+    await asyncio.wait_for(telegram.stop(), 5)
+    with contextlib.suppress(TelegramNetworkError):
+        await asyncio.wait_for(call, 5)
+    await client.session.close()

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.model import CustomerProfile, Platform, TopicState
 from bridge.storage.database import make_engine, make_sessions, migrate
-from bridge.storage.tables import Base
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL")
@@ -39,9 +38,9 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     else:
         assert POSTGRES
         engine = make_engine(POSTGRES)
-        async with engine.begin() as connection:
-            await connection.run_sync(Base.metadata.drop_all)
-            await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        async with engine.begin() as connection:  # a clean schema, whatever ran before
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
     await migrate(engine)
     yield engine
     await engine.dispose()
@@ -52,8 +51,8 @@ async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngi
     async with engine.connect() as connection:
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-    assert {"customers", "conversations", "message_links", "processed_updates"} <= tables
-    assert version == "0003"
+    assert {"customers", "conversations", "message_links", "inbox"} <= tables
+    assert version == "0004"
 
 
 async def test_customer_upsert_keeps_first_contact_and_is_unique(engine: AsyncEngine) -> None:
@@ -98,12 +97,26 @@ async def test_conversations_links_topics_and_processed_updates(engine: AsyncEng
         latest = await tx.conversations.latest(customer.id)
         assert latest is not None
         assert latest.state is TopicState.NEW
-        assert await tx.updates.claim("telegram:1", NOW)
-        assert not await tx.updates.claim("telegram:1", NOW)  # same transaction still works
-        assert await tx.updates.claim("telegram:2", NOW)
+        first = await tx.inbox.add("telegram:1", "tg:1", "telegram", {"update_id": 1}, NOW)
+        assert first is not None
+        assert await tx.inbox.add("telegram:1", "tg:1", "telegram", {}, NOW) is None
+        assert await tx.inbox.add("telegram:2", "tg:1", "telegram", {"update_id": 2}, NOW)
         await tx.commit()
     async with uow() as tx:
-        assert not await tx.updates.claim("telegram:2", NOW)
+        assert await tx.inbox.add("telegram:2", "tg:1", "telegram", {}, NOW) is None
+        pending = await tx.inbox.pending(10)
+        assert [(i.key, dict(i.payload)) for i in pending] == [
+            ("telegram:1", {"update_id": 1}),
+            ("telegram:2", {"update_id": 2}),
+        ]
+        await tx.inbox.record_attempt(pending[0].id, "Telegram unavailable")
+        await tx.inbox.finish(pending[1].id, "done")
+        await tx.commit()
+    async with uow() as tx:
+        [left] = await tx.inbox.pending(10)
+        assert (left.key, left.attempts) == ("telegram:1", 1)
+        assert await tx.inbox.prune(NOW + timedelta(days=8)) == 1  # only the finished one
+        await tx.commit()
 
 
 async def test_uncommitted_work_is_rolled_back(engine: AsyncEngine) -> None:
@@ -112,6 +125,6 @@ async def test_uncommitted_work_is_rolled_back(engine: AsyncEngine) -> None:
         await tx.customers.upsert(PROFILE, NOW)
     async with uow() as tx:
         assert await tx.customers.by_topic(1) is None
-        assert await tx.updates.claim("fresh", NOW)
+        assert await tx.inbox.add("fresh", "lane", "telegram", {}, NOW)
         count = await tx.conversations.count(1)
     assert count == 0

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from aiogram.types import Message
 
-from bot.lanes import Lanes
+from bridge.lanes import Lanes
 
 AlbumHandler = Callable[[list[Message]], Awaitable[None]]
 

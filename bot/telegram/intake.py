@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message, Update
 
-from bot.lanes import Lanes
-from bridge.relay import Relay
+from bridge.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -33,25 +34,25 @@ def lane_of(update: Update) -> str:
 
 
 class TelegramIntake:
-    def __init__(self, bot: Bot, dispatcher: Dispatcher, relay: Relay, lanes: Lanes) -> None:
+    """Telegram updates into the inbox, and out of it into the aiogram dispatcher."""
+
+    def __init__(self, bot: Bot, dispatcher: Dispatcher, inbox: Inbox, wait_seconds: float) -> None:
         self._bot = bot
         self._dispatcher = dispatcher
-        self._relay = relay
-        self._lanes = lanes
+        self._inbox = inbox
+        self._wait = wait_seconds
 
-    async def handle(self, update: Update) -> None:
-        """Process one update in its lane and return when it is done."""
-        await self._lanes.run(lane_of(update), lambda: self._process(update))
+    async def handle(self, update: Update, raw: dict[str, Any]) -> None:
+        """Webhook: commit the update, let it be processed for a moment, then answer."""
+        key = f"telegram:{update.update_id}"
+        await self._inbox.accept_and_wait(key, lane_of(update), "telegram", raw, self._wait)
 
-    def submit(self, update: Update) -> None:
-        """Queue one update in its lane (polling: no one waits for the answer)."""
-        self._lanes.spawn(lane_of(update), lambda: self._process(update))
+    async def submit(self, update: Update) -> None:
+        """Polling: commit the update; the offset moves on only after this."""
+        raw = update.model_dump(mode="json", by_alias=True, exclude_none=True)
+        await self._inbox.accept(f"telegram:{update.update_id}", lane_of(update), "telegram", raw)
 
-    async def _process(self, update: Update) -> None:
-        if not await self._relay.claim_update(f"telegram:{update.update_id}"):
-            log.info("update %s seen before; skipped", update.update_id)
-            return
-        try:
-            await self._dispatcher.feed_update(self._bot, update)
-        except Exception:
-            log.exception("update %s failed", update.update_id)
+    async def process(self, payload: Mapping[str, Any]) -> None:
+        """The inbox's handler for Telegram updates."""
+        update = Update.model_validate(dict(payload), context={"bot": self._bot})
+        await self._dispatcher.feed_update(self._bot, update)

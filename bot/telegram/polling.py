@@ -38,5 +38,5 @@ async def poll(
             continue
         failures = 0
         for update in updates:
-            intake.submit(update)
+            await intake.submit(update)  # committed before the offset confirms it to Telegram
             offset = update.update_id + 1

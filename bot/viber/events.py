@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
+from viberbot import Api
 from viberbot.api.viber_requests import (
     ViberConversationStartedRequest,
     ViberDeliveredRequest,
@@ -15,7 +18,6 @@ from viberbot.api.viber_requests import (
     ViberUnsubscribedRequest,
 )
 
-from bot.lanes import Lanes
 from bot.viber.api import ViberApi
 from bot.viber.keyboards import ACTION_PREFIX, keyboard
 from bot.viber.mappers import incoming, profile_of
@@ -36,21 +38,20 @@ class ViberEvents:
         api: ViberApi,
         help_desk: HelpDesk,
         texts: Texts,
-        lanes: Lanes,
+        parser: Api,
     ) -> None:
         self._relay = relay
         self._api = api
         self._help = help_desk
         self._texts = texts
-        self._lanes = lanes
+        self._parser = parser
 
     async def handle(self, request: Any, raw: dict[str, Any]) -> dict[str, Any] | None:
         """Handle one parsed callback; a dict answer goes back in the HTTP response body."""
         if isinstance(request, ViberConversationStartedRequest):
             return self.welcome(self._texts.language_for(request.user.language))
         if isinstance(request, ViberMessageRequest):
-            user_id = str(request.sender.id)
-            await self._lanes.run(f"viber:{user_id}", lambda: self._message(request, raw))
+            await self._message(request, raw)
         elif isinstance(request, ViberSubscribedRequest):
             await self._reachability(str(request.user.id), None)
         elif isinstance(request, ViberUnsubscribedRequest):
@@ -84,19 +85,20 @@ class ViberEvents:
             "keyboard": keyboard(screen),
         }
 
+    async def process(self, payload: Mapping[str, Any]) -> None:
+        """The inbox's handler for stored Viber callbacks."""
+        raw = dict(payload)
+        request = self._parser.parse_request(json.dumps(raw))
+        message = raw.get("message") if raw.get("event") == "message" else None
+        await self.handle(request, message if isinstance(message, dict) else {})
+
     async def _message(self, request: ViberMessageRequest, raw: dict[str, Any]) -> None:
-        if not await self._relay.claim_update(f"viber:message:{request.message_token}"):
-            log.info("Viber message %s seen before; skipped", request.message_token)
-            return
         profile = profile_of(request.sender)
         message = incoming(profile.external_id, request.message_token, request.message, raw)
         if message.kind is ContentKind.TEXT and (message.text or "").startswith(ACTION_PREFIX):
             await self._button(profile, (message.text or "").removeprefix(ACTION_PREFIX))
             return
-        try:
-            await self._relay.customer_wrote(profile, [message])
-        except BridgeError:
-            log.exception("Viber message %s not relayed", request.message_token)
+        await self._relay.customer_wrote(profile, [message])
 
     async def _button(self, profile: CustomerProfile, action: str) -> None:
         """A keyboard button: FAQ navigation and the like, never relayed."""
@@ -110,7 +112,4 @@ class ViberEvents:
             log.info("Viber screen not sent: %s", error)
 
     async def _reachability(self, user_id: str, reason: FailureReason | None) -> None:
-        await self._lanes.run(
-            f"viber:{user_id}",
-            lambda: self._relay.customer_reachability(Platform.VIBER, user_id, reason),
-        )
+        await self._relay.customer_reachability(Platform.VIBER, user_id, reason)

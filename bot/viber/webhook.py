@@ -7,11 +7,13 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from viberbot import Api, BotConfiguration
 
 from bot.viber.events import ViberEvents
+from bridge.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +32,25 @@ KNOWN_EVENTS = frozenset(
 )
 
 
+# Events that change state go through the inbox; the others are answered on the spot.
+STORED_EVENTS = frozenset({"message", "subscribed", "unsubscribed", "delivered", "seen", "failed"})
+
+
+def viber_parser(auth_token: str, bot_name: str) -> Api:
+    return Api(BotConfiguration(auth_token=auth_token, name=bot_name, avatar=None))
+
+
+def inbox_key(event: str, raw: dict[str, Any]) -> tuple[str, str]:
+    """(dedup key, lane) of a stored Viber callback."""
+    user = raw.get("sender", {}).get("id") if event == "message" else None
+    user = user or raw.get("user_id") or raw.get("user", {}).get("id") or "unknown"
+    token = raw.get("message_token") or raw.get("timestamp")
+    return f"viber:{event}:{token}:{user}"[:160], f"viber:{user}"
+
+
 def viber_webhook(
-    auth_token: str, bot_name: str, events: ViberEvents
+    auth_token: str, parser: Api, events: ViberEvents, inbox: Inbox, wait_seconds: float
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
-    parser = Api(BotConfiguration(auth_token=auth_token, name=bot_name, avatar=None))
     key = auth_token.encode()
 
     async def receive(request: web.Request) -> web.Response:
@@ -59,8 +76,11 @@ def viber_webhook(
         except Exception as error:  # viberbot raises bare Exception and KeyError on bad shapes
             log.warning("Viber %s callback does not parse: %s", event, error.__class__.__name__)
             return web.json_response({"error": f"malformed {event} callback"}, status=400)
-        message = raw.get("message") if event == "message" else None
-        answer = await events.handle(parsed, message if isinstance(message, dict) else {})
+        if event in STORED_EVENTS:
+            dedup, lane = inbox_key(event, raw)
+            await inbox.accept_and_wait(dedup, lane, "viber", raw, wait_seconds)
+            return web.json_response({})
+        answer = await events.handle(parsed, {})
         return web.json_response(answer or {})
 
     return receive

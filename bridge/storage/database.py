@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import (
     ArgumentError,
     InterfaceError,
@@ -25,8 +27,23 @@ from sqlalchemy.ext.asyncio import (
 from bridge.errors import ConfigError
 
 
+def _check_sqlite_folder(url: str) -> None:
+    """A missing or read-only folder is the usual SQLite mistake: say so before connecting."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).expanduser().resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise ConfigError(
+            f"The folder of the SQLite file in DATABASE_URL ({folder}) does not exist or is not "
+            "writable: create it or point DATABASE_URL elsewhere."
+        )
+
+
 def make_engine(url: str) -> AsyncEngine:
     """An engine tuned per backend: SQLite gets WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        _check_sqlite_folder(url)
     try:
         engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     except (ArgumentError, NoSuchModuleError, InvalidRequestError, ImportError, ValueError) as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,6 +13,7 @@ from bridge.model import (
     Conversation,
     Customer,
     CustomerProfile,
+    InboxItem,
     Link,
     MediaLink,
     Platform,
@@ -22,9 +23,9 @@ from bridge.storage.tables import (
     ConversationRow,
     CustomerRow,
     HeldMessageRow,
+    InboxRow,
     MediaLinkRow,
     MessageLinkRow,
-    ProcessedUpdateRow,
 )
 
 
@@ -248,17 +249,57 @@ class SqlMessageLinks:
         return Link(row.customer_id, row.customer_message_id, row.group_message_id, row.snippet)
 
 
-class SqlProcessedUpdates:
+class SqlInbox:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def claim(self, key: str, now: datetime) -> bool:
+    async def add(
+        self, key: str, lane: str, platform: str, payload: dict[str, Any], now: datetime
+    ) -> int | None:
+        """Store an update; None when its key was seen before (a redelivery)."""
+        row = InboxRow(
+            key=key[:160],
+            lane=lane[:160],
+            platform=platform,
+            payload=payload,
+            received_at=now,
+            state="pending",
+            attempts=0,
+        )
         try:
             async with self._session.begin_nested():
-                self._session.add(ProcessedUpdateRow(key=key, processed_at=now))
+                self._session.add(row)
         except IntegrityError:
-            return False
-        return True
+            return None
+        return row.id
+
+    async def pending(self, limit: int) -> list[InboxItem]:
+        rows = await self._session.scalars(
+            select(InboxRow).where(InboxRow.state == "pending").order_by(InboxRow.id).limit(limit)
+        )
+        return [
+            InboxItem(r.id, r.key, r.lane, r.platform, dict(r.payload), r.attempts) for r in rows
+        ]
+
+    async def record_attempt(self, item_id: int, error: str) -> None:
+        await self._session.execute(
+            update(InboxRow)
+            .where(InboxRow.id == item_id)
+            .values(attempts=InboxRow.attempts + 1, last_error=error[:500])
+        )
+
+    async def finish(self, item_id: int, state: str, error: str | None = None) -> None:
+        values: dict[str, Any] = {"state": state}
+        if error is not None:
+            values["last_error"] = error[:500]
+        await self._session.execute(update(InboxRow).where(InboxRow.id == item_id).values(**values))
+
+    async def prune(self, before: datetime) -> int:
+        """Forget finished updates older than the redelivery window."""
+        result = await self._session.execute(
+            delete(InboxRow).where(InboxRow.state != "pending", InboxRow.received_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 class SqlMediaLinks:

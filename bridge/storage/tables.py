@@ -116,13 +116,25 @@ class MessageLinkRow(Base):
     snippet: Mapped[str | None] = mapped_column(String(200))
 
 
-class ProcessedUpdateRow(Base):
-    """Keys of updates already handled (`telegram:<update_id>`), so a redelivery is a no-op."""
+class InboxRow(Base):
+    """Every incoming update, committed before the platform hears 200.
 
-    __tablename__ = "processed_updates"
+    Its unique key (`telegram:<update_id>`, `viber:message:<token>`) makes a redelivery a no-op;
+    `pending` rows are processed in id order per lane, and resumed after a restart.
+    """
 
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    lane: Mapped[str] = mapped_column(String(160))
+    platform: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class MediaLinkRow(Base):

@@ -11,9 +11,9 @@ from bridge.storage.repositories import (
     SqlConversations,
     SqlCustomers,
     SqlHeldMessages,
+    SqlInbox,
     SqlMediaLinks,
     SqlMessageLinks,
-    SqlProcessedUpdates,
 )
 
 
@@ -21,7 +21,7 @@ class SqlUnitOfWork:
     customers: SqlCustomers
     conversations: SqlConversations
     links: SqlMessageLinks
-    updates: SqlProcessedUpdates
+    inbox: SqlInbox
     media: SqlMediaLinks
     held: SqlHeldMessages
 
@@ -33,7 +33,7 @@ class SqlUnitOfWork:
         self.customers = SqlCustomers(self._session)
         self.conversations = SqlConversations(self._session)
         self.links = SqlMessageLinks(self._session)
-        self.updates = SqlProcessedUpdates(self._session)
+        self.inbox = SqlInbox(self._session)
         self.media = SqlMediaLinks(self._session)
         self.held = SqlHeldMessages(self._session)
         return self

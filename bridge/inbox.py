@@ -1,0 +1,120 @@
+"""The inbox: incoming updates are committed before the platform hears 200, then processed.
+
+Nothing is lost if the process dies at any point: pending updates are resumed on the next
+start, in order per lane (a customer's chat, a topic). A redelivered update (same key) is a
+no-op. An update interrupted by a crash is processed again, so a message whose send had
+already gone out when the process died can reach a chat twice: at most one duplicate per
+update in flight at the moment of the crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from bridge.clock import Clock
+from bridge.errors import RetryLater
+from bridge.lanes import Lanes
+from bridge.model import InboxItem
+from bridge.ports import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Mapping[str, Any]], Awaitable[None]]
+KEEP_FINISHED = timedelta(days=7)  # longer than any platform keeps redelivering
+
+
+class Inbox:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        lanes: Lanes,
+        clock: Clock,
+        handlers: Mapping[str, Handler],
+        attempts: int = 6,
+        first_delay: float = 2.0,
+    ) -> None:
+        self._uow = uow
+        self._lanes = lanes
+        self._clock = clock
+        self._handlers = handlers
+        self._attempts = attempts
+        self._first_delay = first_delay
+
+    async def accept(
+        self, key: str, lane: str, platform: str, payload: dict[str, Any]
+    ) -> asyncio.Task[object] | None:
+        """Commit an update and start processing it; None for a redelivery."""
+        async with self._uow() as tx:
+            item_id = await tx.inbox.add(key, lane, platform, payload, self._clock.now())
+            await tx.commit()
+        if item_id is None:
+            log.info("update %s seen before; skipped", key)
+            return None
+        item = InboxItem(item_id, key, lane, platform, payload, 0)
+        return self._lanes.spawn(lane, lambda: self._process(item))
+
+    async def accept_and_wait(
+        self, key: str, lane: str, platform: str, payload: dict[str, Any], within: float
+    ) -> None:
+        """Commit, then give processing up to `within` seconds before the webhook answers.
+
+        The update is already safe; waiting only keeps a slow platform from flooding us.
+        """
+        task = await self.accept(key, lane, platform, payload)
+        if task is not None:
+            await asyncio.wait([asyncio.shield(task)], timeout=within)
+
+    async def resume(self) -> int:
+        """After a restart: process what was committed but not finished, in order."""
+        async with self._uow() as tx:
+            pruned = await tx.inbox.prune(self._clock.now() - KEEP_FINISHED)
+            items = await tx.inbox.pending(limit=100_000)
+            await tx.commit()
+        for item in items:
+            self._lanes.spawn(item.lane, lambda item=item: self._process(item))  # type: ignore[misc]
+        if items or pruned:
+            log.info("inbox: resuming %d pending update(s), pruned %d", len(items), pruned)
+        return len(items)
+
+    async def _process(self, item: InboxItem) -> None:
+        handler = self._handlers.get(item.platform)
+        if handler is None:
+            await self._finish(item, "failed", f"no handler for {item.platform}")
+            return
+        attempt = item.attempts
+        while True:
+            try:
+                await handler(item.payload)
+            except RetryLater as error:
+                attempt += 1
+                await self._record(item, str(error))
+                if attempt >= self._attempts:
+                    log.error("update %s failed %d times; given up: %s", item.key, attempt, error)
+                    await self._finish(item, "failed", str(error))
+                    return
+                delay = max(error.seconds, self._first_delay * 2 ** (attempt - 1))
+                delay *= 0.75 + random.random() / 2  # noqa: S311 - jitter, not security
+                log.warning("update %s: %s; again in %.1fs", item.key, error, delay)
+                await asyncio.sleep(delay)
+                continue
+            except Exception as error:
+                log.exception("update %s failed", item.key)
+                await self._finish(item, "failed", f"{error.__class__.__name__}: {error}")
+                return
+            await self._finish(item, "done")
+            return
+
+    async def _record(self, item: InboxItem, error: str) -> None:
+        async with self._uow() as tx:
+            await tx.inbox.record_attempt(item.id, error)
+            await tx.commit()
+
+    async def _finish(self, item: InboxItem, state: str, error: str | None = None) -> None:
+        async with self._uow() as tx:
+            await tx.inbox.finish(item.id, state, error)
+            await tx.commit()
