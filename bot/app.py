@@ -22,9 +22,11 @@ from bot.telegram.albums import AlbumCollector
 from bot.telegram.customer_channel import TelegramCustomerChannel
 from bot.telegram.customer_router import customer_router
 from bot.telegram.intake import TelegramIntake
+from bot.telegram.membership import Membership
 from bot.telegram.operator_desk import TelegramOperatorDesk
 from bot.telegram.operator_router import operator_router, setup_router
 from bot.telegram.polling import poll
+from bot.telegram.rate_limit import RateLimiter
 from bot.telegram.sending import TelegramSender
 from bot.telegram.startup_checks import check_telegram
 from bot.telegram.uploads import ForeignUploader
@@ -81,6 +83,13 @@ class Application:
         await migrate(self._engine)
         bot = self._bot = telegram_bot(settings)
         await check_telegram(bot, settings.operator_chat_id, settings.telegram_api_url)
+        bot.session.middleware(
+            RateLimiter(
+                settings.rate_limit_chat_per_second,
+                settings.rate_limit_group_per_minute,
+                settings.rate_limit_global_per_second,
+            )
+        )
         http = self._http = aiohttp.ClientSession()
 
         sender = TelegramSender(bot)
@@ -136,6 +145,7 @@ class Application:
             help_desk=help_desk,
             faq=faq,
             screens=screens,
+            membership=Membership(bot, settings.operator_chat_id),
         )
         dispatcher.include_routers(
             setup_router(), operator_router(settings.operator_chat_id), customer_router()

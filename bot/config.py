@@ -71,6 +71,9 @@ class Settings(TelegramAccess):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     shutdown_timeout_seconds: float = Field(default=10, ge=0)
     webhook_wait_seconds: float = Field(default=10, ge=0)
+    rate_limit_chat_per_second: float = Field(default=1, ge=0)
+    rate_limit_group_per_minute: int = Field(default=20, ge=0)
+    rate_limit_global_per_second: int = Field(default=30, ge=0)
     delivery_attempts: int = Field(default=6, ge=1, le=50)
     viber_auth_token: str | None = Field(default=None, repr=False)
     viber_bot_name: str = "Support"

@@ -29,7 +29,8 @@ def not_delivered(error: DeliveryFailed, platform: Platform) -> str:
 
 
 def customer_edit(text: str) -> str:
-    return f"✏️ <b>The customer edited this message:</b>\n{escape(text)}"
+    short = text if len(text) <= 3500 else text[:3499] + "…"  # stays under Telegram's 4096
+    return f"✏️ <b>The customer edited this message:</b>\n{escape(short)}"
 
 
 def channel_missing(platform: Platform) -> str:

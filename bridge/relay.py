@@ -170,16 +170,21 @@ class Relay:
                 await tx.commit()
             return topic_id
         topic_id = customer.topic_id
-        if shown_before is TopicState.CLOSED:
-            await self._desk.reopen_topic(topic_id)
-        if is_new and number > 1:
-            await self._desk.post_note(topic_id, notes.new_conversation(number))
-            if customer.card_message_id is not None:
-                await self._desk.update_card(
-                    customer.card_message_id, customer_card(customer, number - 1)
-                )
-        if shown_before is not conversation.state or is_new:
-            await self._desk.rename_topic(topic_id, name)
+        try:
+            if shown_before is TopicState.CLOSED:
+                await self._desk.reopen_topic(topic_id)
+            if is_new and number > 1:
+                await self._desk.post_note(topic_id, notes.new_conversation(number))
+                if customer.card_message_id is not None:
+                    await self._desk.update_card(
+                        customer.card_message_id, customer_card(customer, number - 1)
+                    )
+            if shown_before is not conversation.state or is_new:
+                await self._desk.rename_topic(topic_id, name)
+        except TopicMissing:  # deleted by an admin: a new topic with a new card
+            log.warning("topic %s of customer %s is gone; replacing it", topic_id, customer.id)
+            gone = replace(customer, topic_id=None)
+            return await self._prepare_topic(gone, conversation, None, is_new, number)
         return topic_id
 
     def _topic_name(self, customer: Customer, conversation: Conversation) -> str:

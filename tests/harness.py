@@ -49,6 +49,10 @@ def bridge_settings(fake: FakeTelegram, db: Path, *, webhook: bool, **overrides:
         "album_wait_seconds": 0.3,
         "polling_timeout_seconds": 1,
         "working_hours": "24/7",  # the real clock must not decide tests; hours tests inject one
+        # pacing is tested on its own (test_rate_limit, the burst test); elsewhere it only slows
+        "rate_limit_chat_per_second": 0,
+        "rate_limit_group_per_minute": 0,
+        "rate_limit_global_per_second": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -11,6 +13,7 @@ from bot.telegram.calls import call
 from bot.telegram.customer_router import RELAYABLE
 from bot.telegram.intake import lane_of_message
 from bot.telegram.mappers import incoming, operator_of
+from bot.telegram.membership import Membership
 from bot.telegram.operator_desk import CARD_CALLBACK_PREFIX
 from bridge.faq.source import FaqSource
 from bridge.model import Operator
@@ -18,6 +21,7 @@ from bridge.relay import HELD_ACTION, CardAction, Relay
 from bridge.screens import Screens
 
 FAQ_PREFIX = "faqop:"
+log = logging.getLogger(__name__)
 
 
 def is_operator(message: Message, operator_chat_id: int) -> bool:
@@ -67,10 +71,15 @@ def operator_router(operator_chat_id: int) -> Router:
 
     @router.callback_query(F.data.startswith(FAQ_PREFIX))
     async def faq_button(
-        query: CallbackQuery, relay: Relay, faq: FaqSource, screens: Screens
+        query: CallbackQuery,
+        relay: Relay,
+        faq: FaqSource,
+        screens: Screens,
+        membership: Membership,
     ) -> None:
         message = query.message
-        if not isinstance(message, Message) or message.message_thread_id is None:
+        outsider = not await membership.is_member(query.from_user.id)
+        if not isinstance(message, Message) or message.message_thread_id is None or outsider:
             await query.answer()
             return
         parts = (query.data or "").removeprefix(FAQ_PREFIX).split(":")
@@ -117,8 +126,12 @@ def operator_router(operator_chat_id: int) -> Router:
             await relay.operator_edited(message.message_thread_id, incoming(message))
 
     @router.callback_query(F.data.startswith(CARD_CALLBACK_PREFIX))
-    async def card_button(query: CallbackQuery, relay: Relay) -> None:
+    async def card_button(query: CallbackQuery, relay: Relay, membership: Membership) -> None:
         message = query.message
+        if not await membership.is_member(query.from_user.id):
+            log.warning("a card button pressed by %s, who is not in the group", query.from_user.id)
+            await query.answer()
+            return
         action = (query.data or "").removeprefix(CARD_CALLBACK_PREFIX)
         known = action in CardAction.__members__.values() or action.startswith(HELD_ACTION)
         if not isinstance(message, Message) or message.message_thread_id is None or not known:

@@ -7,13 +7,17 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, ReplyParameters
 
 from bot.http_fetch import MediaFetcher, TooLarge
 from bot.telegram.calls import call
 from bot.telegram.sending import reply_parameters
+from bridge.cards import quote
+from bridge.formatting import split_text
 from bridge.model import ContentKind, IncomingMessage
 
+TEXT_LIMIT = 4096  # characters in one Telegram message
+CAPTION_LIMIT = 1024
 # Bot API upload limits: photos 10 MB, other files 50 MB.
 PHOTO_LIMIT = 10 * 1024 * 1024
 FILE_LIMIT = 50 * 1024 * 1024
@@ -59,13 +63,24 @@ class ForeignUploader:
             return sent.message_id
         if message.attachments and message.attachments[0].url:
             return await self._send_file(chat_id, thread_id, message, reply_to)
-        text = message.text or f"[{message.kind}]"
-        sent = await call(
-            lambda: self._bot.send_message(
-                chat_id=chat_id, message_thread_id=thread_id, text=text, reply_parameters=reply
-            )
+        return await self._send_texts(
+            chat_id, thread_id, message.text or f"[{message.kind}]", reply
         )
-        return sent.message_id
+
+    async def _send_texts(
+        self, chat_id: int, thread_id: int | None, text: str, reply: ReplyParameters | None
+    ) -> int:
+        """Telegram refuses texts over 4096 characters: send them in parts; the first is mapped."""
+        ids = []
+        for index, part in enumerate(split_text(text, TEXT_LIMIT)):
+            answer = reply if index == 0 else None
+            sent = await call(
+                lambda part=part, answer=answer: self._bot.send_message(  # type: ignore[misc]
+                    chat_id=chat_id, message_thread_id=thread_id, text=part, reply_parameters=answer
+                )
+            )
+            ids.append(sent.message_id)
+        return int(ids[0])
 
     async def _send_file(
         self, chat_id: int, thread_id: int | None, message: IncomingMessage, reply_to: int | None
@@ -91,7 +106,7 @@ class ForeignUploader:
                 f'<a href="{escape(url)}">{escape(name)}</a>'
             )
             if message.text:
-                note += f"\n{escape(message.text)}"
+                note += f"\n{quote(message.text, limit=3000)}"
             sent = await call(
                 lambda: self._bot.send_message(
                     chat_id=chat_id,
@@ -104,6 +119,9 @@ class ForeignUploader:
             return sent.message_id
         upload = BufferedInputFile(fetched.data, filename=name)
         caption = message.text or None
+        rest: str | None = None
+        if caption and len(caption) > CAPTION_LIMIT:  # media first, then the text on its own
+            caption, rest = None, caption
         if as_photo:
             method: Any = self._bot.send_photo
             field = "photo"
@@ -120,4 +138,6 @@ class ForeignUploader:
                 **{field: upload},
             )
         )
+        if rest:
+            await self._send_texts(chat_id, thread_id, rest, reply_parameters(sent.message_id))
         return int(sent.message_id)
