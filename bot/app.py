@@ -19,6 +19,7 @@ from bot.config import Settings, TelegramAccess
 from bot.http_fetch import MediaFetcher
 from bot.media_endpoint import media_endpoint
 from bot.telegram.albums import AlbumCollector
+from bot.telegram.calls import configure as configure_retries
 from bot.telegram.customer_channel import TelegramCustomerChannel
 from bot.telegram.customer_router import customer_router
 from bot.telegram.intake import TelegramIntake
@@ -56,8 +57,10 @@ from bridge.working_hours import Schedule
 log = logging.getLogger(__name__)
 
 
-def telegram_bot(settings: TelegramAccess) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+def telegram_bot(settings: TelegramAccess, timeout: float = 30) -> Bot:
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=timeout
+    )
     return Bot(settings.telegram_bot_token, session=session)
 
 
@@ -81,7 +84,8 @@ class Application:
         settings = self.settings
         self._engine = make_engine(settings.database_url)
         await migrate(self._engine)
-        bot = self._bot = telegram_bot(settings)
+        bot = self._bot = telegram_bot(settings, settings.telegram_timeout_seconds)
+        configure_retries(settings.delivery_attempts, settings.retry_first_delay_seconds)
         await check_telegram(bot, settings.operator_chat_id, settings.telegram_api_url)
         bot.session.middleware(
             RateLimiter(
@@ -123,7 +127,12 @@ class Application:
             if settings.viber_bot_avatar:
                 sender_profile["avatar"] = settings.viber_bot_avatar
             viber_api = ViberApi(
-                http, settings.viber_api_url, settings.viber_auth_token, sender_profile
+                http,
+                settings.viber_api_url,
+                settings.viber_auth_token,
+                sender_profile,
+                attempts=settings.delivery_attempts,
+                first_delay=settings.retry_first_delay_seconds,
             )
             builder = ViberMessageBuilder(media_links, settings.public_url)
             channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder, viber_menu)
@@ -151,7 +160,14 @@ class Application:
             setup_router(), operator_router(settings.operator_chat_id), customer_router()
         )
         handlers: dict[str, Handler] = {}
-        inbox = Inbox(uow, self.lanes, self.clock, handlers, attempts=settings.delivery_attempts)
+        inbox = Inbox(
+            uow,
+            self.lanes,
+            self.clock,
+            handlers,
+            attempts=settings.delivery_attempts,
+            first_delay=settings.retry_first_delay_seconds * 4,
+        )
         intake = TelegramIntake(bot, dispatcher, inbox, settings.webhook_wait_seconds)
         handlers["telegram"] = intake.process
         allowed = dispatcher.resolve_used_update_types()

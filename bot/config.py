@@ -75,6 +75,8 @@ class Settings(TelegramAccess):
     rate_limit_group_per_minute: int = Field(default=20, ge=0)
     rate_limit_global_per_second: int = Field(default=30, ge=0)
     delivery_attempts: int = Field(default=6, ge=1, le=50)
+    retry_first_delay_seconds: float = Field(default=0.5, gt=0, le=60)
+    telegram_timeout_seconds: float = Field(default=30, gt=0)
     viber_auth_token: str | None = Field(default=None, repr=False)
     viber_bot_name: str = "Support"
     viber_bot_avatar: str | None = None

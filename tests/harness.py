@@ -53,6 +53,7 @@ def bridge_settings(fake: FakeTelegram, db: Path, *, webhook: bool, **overrides:
         "rate_limit_chat_per_second": 0,
         "rate_limit_group_per_minute": 0,
         "rate_limit_global_per_second": 0,
+        "retry_first_delay_seconds": 0.05,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -58,8 +58,20 @@ def translate(error: TelegramBadRequest | TelegramForbiddenError | TelegramNotFo
     return DeliveryFailed(FailureReason.UNKNOWN, error.message)
 
 
-async def call(make: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
+class RetryPolicy:
+    """How hard one Bot API call is retried; set once by the composition root."""
+
+    attempts = 5
+    first_delay = 0.4
+
+
+def configure(attempts: int, first_delay: float = 0.4) -> None:
+    RetryPolicy.attempts, RetryPolicy.first_delay = attempts, first_delay
+
+
+async def call(make: Callable[[], Awaitable[T]], *, attempts: int | None = None) -> T:
     """Run one Bot API call; wait exactly `retry_after` on 429, back off on 5xx and timeouts."""
+    attempts = attempts or RetryPolicy.attempts
     for attempt in range(1, attempts + 1):
         try:
             return await make()
@@ -71,7 +83,8 @@ async def call(make: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
         except (TelegramServerError, TelegramNetworkError) as error:
             if attempt == attempts:
                 raise RetryLater(1.0, f"Telegram unavailable: {error.message}") from None
-            delay = min(0.2 * 2**attempt, 5.0) * (0.5 + random.random())  # noqa: S311 - jitter
+            backoff = RetryPolicy.first_delay * 2 ** (attempt - 1)
+            delay = min(backoff, 10.0) * (0.5 + random.random())  # noqa: S311 - jitter
             log.warning("Telegram call failed (%s); retrying in %.1fs", error.message, delay)
             await asyncio.sleep(delay)
         except (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound) as error:

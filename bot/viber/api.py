@@ -38,7 +38,9 @@ class ViberApi:
         auth_token: str,
         sender: dict[str, str],
         attempts: int = 4,
+        first_delay: float = 0.5,
     ) -> None:
+        self._first_delay = first_delay
         self._session = session
         self._base = base_url
         self._headers = {"X-Viber-Auth-Token": auth_token}
@@ -52,7 +54,8 @@ class ViberApi:
         if len(body) > REQUEST_LIMIT:
             raise DeliveryFailed(FailureReason.TOO_LONG, f"{len(body)} bytes > 30 KB")
         for attempt in range(1, self._attempts + 1):
-            delay = min(0.5 * 2**attempt, 8.0) * (0.5 + random.random())  # noqa: S311 - jitter
+            backoff = self._first_delay * 2 ** (attempt - 1)
+            delay = min(backoff, 10.0) * (0.5 + random.random())  # noqa: S311 - jitter
             try:
                 async with self._session.post(
                     f"{self._base}/{method}",

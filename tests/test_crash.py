@@ -1,0 +1,207 @@
+"""The real process is killed with SIGKILL in the middle of a burst of customer and operator
+messages, restarted on the same database, and every message arrives, in order, with at most
+one duplicate per conversation (the update in flight when the process died)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from tests.fake_telegram import FakeTelegram
+from tests.harness import JSON, TOKEN, eventually, free_port
+
+CUSTOMERS = 4
+MESSAGES = 12  # per customer, and as many operator replies
+
+
+class Bridge:
+    """The bridge as a separate process that can be killed without warning."""
+
+    def __init__(self, fake: FakeTelegram, tmp_path: Path) -> None:
+        self.port = free_port()
+        self.env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(tmp_path),
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "OPERATOR_CHAT_ID": str(fake.operator_chat_id),
+            "TELEGRAM_API_URL": fake.url,
+            "PUBLIC_URL": f"http://127.0.0.1:{self.port}",
+            "HTTP_HOST": "127.0.0.1",
+            "HTTP_PORT": str(self.port),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}",
+            "WORKING_HOURS": "24/7",
+            "RATE_LIMIT_CHAT_PER_SECOND": "0",
+            "RATE_LIMIT_GROUP_PER_MINUTE": "0",
+            "RATE_LIMIT_GLOBAL_PER_SECOND": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        self.cwd = tmp_path
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            env=self.env,
+            cwd=self.cwd,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await eventually(self.healthy, within=30)
+
+    async def healthy(self) -> bool:
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{self.port}/healthz") as response,
+            ):
+                return response.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    async def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(self.process.wait(), timeout=30)
+
+
+async def deliver_in_order(fake: FakeTelegram, updates: list[JSON], up: asyncio.Event) -> None:
+    """Like Telegram: each update is retried until the bridge answers 200, then the next."""
+    for update in updates:
+        while True:
+            try:
+                if await fake.deliver(update) == 200:
+                    break
+            except aiohttp.ClientError:
+                pass
+            await up.wait()  # the bridge is down: wait for it to come back, then retry
+
+
+def collapse(texts: list[str]) -> tuple[list[str], int]:
+    """Drop immediate repeats; returns the sequence and how many repeats there were."""
+    out: list[str] = []
+    for text in texts:
+        if not out or out[-1] != text:
+            out.append(text)
+    return out, len(texts) - len(out)
+
+
+async def test_sigkill_mid_burst_loses_nothing_and_keeps_order(tmp_path: Path) -> None:
+    fake = FakeTelegram(TOKEN)
+    await fake.start()
+    bridge = Bridge(fake, tmp_path)
+    operator = fake.add_user("Iryna", last_name="Operator")
+    users = [fake.add_user(f"Crash{n}") for n in range(CUSTOMERS)]
+    try:
+        await bridge.start()
+        for user in users:  # first contact: one topic each
+            assert (
+                await fake.deliver(fake.customer_message(user, text=f"{user['first_name']} 0"))
+                == 200
+            )
+        topics = {}
+        for user in users:
+            link = f"tg://user?id={user['id']}"
+            topics[user["id"]] = await fake.wait_for(
+                lambda link=link: next(
+                    (
+                        t
+                        for t in fake.topics
+                        if any(link in m.get("html", "") for m in fake.topic_messages(t))
+                    ),
+                    None,
+                )
+            )
+
+        streams = []
+        for user in users:
+            name = user["first_name"]
+            topic = topics[user["id"]]
+            customer = [fake.customer_message(user, text=f"{name} {i}") for i in range(1, MESSAGES)]
+            replies = [
+                fake.operator_message(operator, topic, text=f"to {name} {i}")
+                for i in range(MESSAGES)
+            ]
+            streams += [customer, replies]
+        up = asyncio.Event()
+        up.set()
+        senders = [asyncio.create_task(deliver_in_order(fake, s, up)) for s in streams]
+
+        await fake.wait_for(lambda: len(fake.calls_to("copyMessage")) >= CUSTOMERS * MESSAGES // 2)
+        up.clear()
+        await bridge.kill()  # mid-burst, no warning
+        copied_before_crash = len(fake.calls_to("copyMessage"))
+        total = CUSTOMERS * (2 * MESSAGES - 1)
+        assert copied_before_crash < total  # the crash really hit work in flight
+        await bridge.start()  # same database: pending updates resume
+        up.set()
+        await asyncio.wait_for(asyncio.gather(*senders), timeout=60)
+
+        for user in users:
+            name = user["first_name"]
+            topic = topics[user["id"]]
+            expected = [f"{name} {i}" for i in range(MESSAGES)]
+            texts = [
+                m["text"]
+                for m in fake.topic_messages(topic)
+                if m.get("text", "").startswith(f"{name} ")
+            ]
+            await fake.wait_for(
+                lambda topic=topic, name=name: (
+                    len(
+                        {
+                            m["text"]
+                            for m in fake.topic_messages(topic)
+                            if m.get("text", "").startswith(f"{name} ")
+                        }
+                    )
+                    == MESSAGES
+                ),
+                timeout=30,
+            )
+            texts = [
+                m["text"]
+                for m in fake.topic_messages(topic)
+                if m.get("text", "").startswith(f"{name} ")
+            ]
+            seen, repeats = collapse(texts)
+            assert seen == expected, texts
+            assert repeats <= 1, texts
+
+            wanted = [f"to {name} {i}" for i in range(MESSAGES)]
+            await fake.wait_for(
+                lambda user=user, name=name: (
+                    len(
+                        {
+                            m["text"]
+                            for m in fake.sent_by_bot(user["id"])
+                            if m.get("text", "").startswith(f"to {name} ")
+                        }
+                    )
+                    == MESSAGES
+                ),
+                timeout=30,
+            )
+            got = [
+                m["text"]
+                for m in fake.sent_by_bot(user["id"])
+                if m.get("text", "").startswith(f"to {name} ")
+            ]
+            seen, repeats = collapse(got)
+            assert seen == wanted, got
+            assert repeats <= 1, got
+        assert len(fake.calls_to("createForumTopic")) == CUSTOMERS  # no extra topics
+    finally:
+        await bridge.stop()
+        await fake.stop()
