@@ -40,10 +40,31 @@ def viber_parser(auth_token: str, bot_name: str) -> Api:
     return Api(BotConfiguration(auth_token=auth_token, name=bot_name, avatar=None))
 
 
+def user_of(event: str, raw: dict[str, Any]) -> str | None:
+    """The Viber user a callback is about, if it names one in the documented shape."""
+    holder = raw.get("sender") if event == "message" else raw.get("user")
+    user = holder.get("id") if isinstance(holder, dict) else raw.get("user_id")
+    return user if isinstance(user, str) and 0 < len(user) <= 64 else None
+
+
+def well_formed(event: str, raw: dict[str, Any]) -> bool:
+    """viberbot parses leniently; refuse shapes it would only fail on later."""
+    if user_of(event, raw) is None:
+        return False
+    token = raw.get("message_token")
+    if event in ("message", "delivered", "seen", "failed") and (
+        not isinstance(token, int) or isinstance(token, bool)
+    ):
+        return False
+    message = raw.get("message")
+    return event != "message" or (
+        isinstance(message, dict) and isinstance(message.get("type"), str)
+    )
+
+
 def inbox_key(event: str, raw: dict[str, Any]) -> tuple[str, str]:
     """(dedup key, lane) of a stored Viber callback."""
-    user = raw.get("sender", {}).get("id") if event == "message" else None
-    user = user or raw.get("user_id") or raw.get("user", {}).get("id") or "unknown"
+    user = user_of(event, raw)
     token = raw.get("message_token") or raw.get("timestamp")
     return f"viber:{event}:{token}:{user}"[:160], f"viber:{user}"
 
@@ -77,6 +98,9 @@ def viber_webhook(
             log.warning("Viber %s callback does not parse: %s", event, error.__class__.__name__)
             return web.json_response({"error": f"malformed {event} callback"}, status=400)
         if event in STORED_EVENTS:
+            if not well_formed(event, raw):
+                log.warning("Viber %s callback with an unexpected shape", event)
+                return web.json_response({"error": f"malformed {event} callback"}, status=400)
             dedup, lane = inbox_key(event, raw)
             await inbox.accept_and_wait(dedup, lane, "viber", raw, wait_seconds)
             return web.json_response({})
