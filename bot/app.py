@@ -45,7 +45,7 @@ from bridge.help_desk import HelpDesk
 from bridge.inbox import Handler, Inbox
 from bridge.lanes import Lanes
 from bridge.media_links import MediaLinks
-from bridge.model import Platform
+from bridge.model import InboxItem, Platform
 from bridge.ports import CustomerChannel
 from bridge.relay import Relay
 from bridge.screens import Screen, Screens
@@ -167,6 +167,7 @@ class Application:
             handlers,
             attempts=settings.delivery_attempts,
             first_delay=settings.retry_first_delay_seconds * 4,
+            on_give_up=lambda item, why: report_lost(relay, item, why),
         )
         intake = TelegramIntake(bot, dispatcher, inbox, settings.webhook_wait_seconds)
         handlers["telegram"] = intake.process
@@ -250,6 +251,17 @@ class Application:
             await self._http.close()
         if self._engine is not None:
             await self._engine.dispose()
+
+
+async def report_lost(relay: Relay, item: InboxItem, why: str) -> None:
+    """Map an update's lane back to the conversation it belongs to."""
+    kind, _, rest = item.lane.partition(":")
+    if kind == "tg":
+        await relay.report_lost(Platform.TELEGRAM, rest, None, why)
+    elif kind == "viber":
+        await relay.report_lost(Platform.VIBER, rest, None, why)
+    elif kind == "chat" and rest.rpartition(":")[2].isdigit():
+        await relay.report_lost(None, None, int(rest.rpartition(":")[2]) or None, why)
 
 
 async def serve(settings: Settings) -> None:

@@ -25,6 +25,7 @@ from bridge.ports import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Mapping[str, Any]], Awaitable[None]]
+GiveUp = Callable[[InboxItem, str], Awaitable[None]]
 KEEP_FINISHED = timedelta(days=7)  # longer than any platform keeps redelivering
 
 
@@ -37,7 +38,9 @@ class Inbox:
         handlers: Mapping[str, Handler],
         attempts: int = 6,
         first_delay: float = 2.0,
+        on_give_up: GiveUp | None = None,
     ) -> None:
+        self._on_give_up = on_give_up
         self._uow = uow
         self._lanes = lanes
         self._clock = clock
@@ -96,6 +99,7 @@ class Inbox:
                 if attempt >= self._attempts:
                     log.error("update %s failed %d times; given up: %s", item.key, attempt, error)
                     await self._finish(item, "failed", str(error))
+                    await self._tell(item, str(error))
                     return
                 delay = max(error.seconds, self._first_delay * 2 ** (attempt - 1))
                 delay *= 0.75 + random.random() / 2  # noqa: S311 - jitter, not security
@@ -108,6 +112,15 @@ class Inbox:
                 return
             await self._finish(item, "done")
             return
+
+    async def _tell(self, item: InboxItem, error: str) -> None:
+        """Let operators know, where the platform lets us, that something was not relayed."""
+        if self._on_give_up is None:
+            return
+        try:
+            await self._on_give_up(item, error)
+        except Exception:
+            log.exception("could not report the failed update %s", item.key)
 
     async def _record(self, item: InboxItem, error: str) -> None:
         async with self._uow() as tx:

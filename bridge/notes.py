@@ -107,3 +107,10 @@ def faq_feedback(helped: bool) -> str:
     if helped:
         return "👍 The customer said the FAQ answer helped."
     return "👎 The FAQ answer did not help: the customer wants an operator."
+
+
+def lost(why: str) -> str:
+    return (
+        "⚠️ <b>A message could not be relayed</b> after every retry "
+        f"({escape(why[:300])}); please check with the customer."
+    )

@@ -618,6 +618,17 @@ class Relay:
             return False
         return True
 
+    async def report_lost(
+        self, platform: Platform | None, external_id: str | None, topic_id: int | None, why: str
+    ) -> None:
+        """An update was given up on after every retry: say so in the customer's topic."""
+        if topic_id is None and platform is not None and external_id is not None:
+            async with self._uow() as tx:
+                customer = await tx.customers.find(platform, external_id)
+            topic_id = customer.topic_id if customer else None
+        if topic_id is not None:
+            await self._desk.post_note(topic_id, notes.lost(why))
+
     async def _customer_of(self, topic_id: int) -> Customer | None:
         async with self._uow() as tx:
             return await tx.customers.by_topic(topic_id)

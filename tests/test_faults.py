@@ -112,3 +112,25 @@ async def test_buttons_pressed_by_outsiders_do_nothing(scene: Scene) -> None:
     assert not scene.fake.topics[topic].closed
     await scene.customer_says(user, text="still relayed")
     await scene.in_topic(topic, text="still relayed")
+
+
+async def test_a_customer_message_given_up_on_is_reported_in_the_topic(scene: Scene) -> None:
+    user, topic = await customer_with_topic(scene, "Unreachable Group")
+    scene.fake.fail(
+        "copyMessage",
+        500,
+        "Internal Server Error",
+        times=100,
+        when=lambda params: params.get("from_chat_id") == user["id"],
+    )
+    await scene.customer_says(user, text="this one is lost")
+    note = await scene.fake.wait_for(
+        lambda: [
+            m
+            for m in scene.fake.sent_by_bot(scene.group, topic)
+            if "could not be relayed" in m.get("text", "")
+        ],
+        timeout=20,
+    )
+    assert "please check with the customer" in note[0]["text"]
+    scene.fake._failures.clear()

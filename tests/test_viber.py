@@ -100,6 +100,26 @@ async def test_customer_content_reaches_the_topic(scene: ViberScene) -> None:
     await scene.in_topic(topic, text="https://insurer.example/policy/1")
 
 
+async def test_long_viber_texts_and_captions_are_split_for_telegram(scene: ViberScene) -> None:
+    user = scene.viber.add_user("Long Writer")
+    sentence = "Я хочу детально описати, що сталося з моїм автомобілем на парковці. "
+    long_text = sentence * 90  # about 6,000 characters: more than one Telegram message
+    await scene.customer_sends(user, scene.viber.text(long_text))
+    topic = await scene.viber_topic(user)
+    parts = await scene.in_topic(topic, count=2, text=...)
+    pieces = [m["text"] for m in parts if m["text"].startswith("Я хочу")]
+    assert all(len(p) <= 4096 for p in pieces)
+    assert " ".join(pieces).split() == long_text.split()
+
+    caption = "Фото пошкоджень з різних боків. " * 50  # longer than a 1,024-character caption
+    url = scene.viber.host_media(b"\xff\xd8\xff\xe0long-caption", "image/jpeg", "dents.jpg")
+    await scene.customer_sends(user, scene.viber.picture(url, text=caption))
+    photo = (await scene.in_topic(topic, photo=...))[0]
+    assert "caption" not in photo
+    follow = await scene.in_topic(topic, text=caption.strip())
+    assert follow[0]["reply_to_message"]["message_id"] == photo["message_id"]
+
+
 async def test_a_file_too_large_for_telegram_becomes_a_link(scene: ViberScene) -> None:
     user = scene.viber.add_user("Big File")
     url = scene.viber.host_media(b"tiny", "video/mp4", "huge.mp4")
