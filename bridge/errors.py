@@ -45,3 +45,10 @@ class RetryLater(BridgeError):
     def __init__(self, seconds: float, detail: str = "") -> None:
         super().__init__(f"retry after {seconds:g}s {detail}".strip())
         self.seconds = seconds
+
+
+def as_failure(error: DeliveryFailed | RetryLater) -> DeliveryFailed:
+    """A send that still had to wait after every retry counts as not delivered."""
+    if isinstance(error, DeliveryFailed):
+        return error
+    return DeliveryFailed(FailureReason.UNKNOWN, str(error))

@@ -15,7 +15,7 @@ from bridge import notes
 from bridge.auto_replies import AutoReplies
 from bridge.cards import customer_card
 from bridge.clock import Clock
-from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing
+from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing, as_failure
 from bridge.locks import KeyedLocks
 from bridge.model import (
     Conversation,
@@ -425,11 +425,7 @@ class Relay:
                 correction = self._texts.get("correction", customer.language)
                 await channel.send_text(customer, f"{correction} {message.text or ''}", target)
             except (DeliveryFailed, RetryLater) as error:
-                failure = (
-                    error
-                    if isinstance(error, DeliveryFailed)
-                    else DeliveryFailed(FailureReason.UNKNOWN, str(error))
-                )
+                failure = as_failure(error)
                 await self._desk.post_note(
                     topic_id,
                     notes.not_delivered(failure, customer.platform),
@@ -540,11 +536,7 @@ class Relay:
             try:
                 await channel.send_screen(customer, screen)
             except (DeliveryFailed, RetryLater) as error:
-                failure = (
-                    error
-                    if isinstance(error, DeliveryFailed)
-                    else DeliveryFailed(FailureReason.UNKNOWN, str(error))
-                )
+                failure = as_failure(error)
                 await self._desk.post_note(
                     topic_id, notes.not_delivered(failure, customer.platform)
                 )
@@ -609,11 +601,7 @@ class Relay:
         try:
             await channel.send_text(customer, text)
         except (DeliveryFailed, RetryLater) as error:
-            failure = (
-                error
-                if isinstance(error, DeliveryFailed)
-                else DeliveryFailed(FailureReason.UNKNOWN, str(error))
-            )
+            failure = as_failure(error)
             await self._desk.post_note(topic_id, notes.not_delivered(failure, customer.platform))
             return False
         return True

@@ -57,6 +57,25 @@ async def healthy(env: dict[str, str]) -> bool:
         return False
 
 
+async def serve_then_sigterm(
+    fake: FakeTelegram, env: dict[str, str], cwd: Path, *command: str
+) -> tuple[int, str]:
+    """Start the program in webhook mode, wait until it is healthy, stop it; (exit code, log)."""
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await fake.wait_for(lambda: fake.webhook["url"] == f"{env['PUBLIC_URL']}/telegram/webhook")
+    await eventually(lambda: healthy(env))
+    process.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode is not None
+    return process.returncode, err.decode()
+
+
 async def run_program(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         PROGRAM,
@@ -158,21 +177,8 @@ async def test_runs_serves_health_keeps_secrets_out_of_logs_and_stops_on_sigterm
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
     env = environment(fake, tmp_path, LOG_LEVEL="DEBUG", PUBLIC_URL="https://bridge.example")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    await fake.wait_for(lambda: fake.webhook["url"] == "https://bridge.example/telegram/webhook")
-    await eventually(lambda: healthy(env))
-    process.send_signal(signal.SIGTERM)
-    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    log = err.decode()
-    assert process.returncode == 0, log
+    code, log = await serve_then_sigterm(fake, env, tmp_path, sys.executable, "-m", "bot")
+    assert code == 0, log
     assert "ready" in log
     assert fake.token not in log
     assert fake.token.split(":")[1] not in log
@@ -244,18 +250,6 @@ async def test_custom_texts_with_missing_keys_are_reported_and_fall_back(
     assert "closed" in missing["uk"]
     assert "greeting" not in missing["uk"]
     env = environment(fake, tmp_path, TEXTS_DIR=str(folder), PUBLIC_URL="https://bridge.example")
-    process = await asyncio.create_subprocess_exec(
-        PROGRAM,
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    await fake.wait_for(lambda: fake.webhook["url"] == "https://bridge.example/telegram/webhook")
-    await eventually(lambda: healthy(env))
-    process.send_signal(signal.SIGTERM)
-    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    log = err.decode()
+    _, log = await serve_then_sigterm(fake, env, tmp_path, PROGRAM, "run")
     assert "uk.yaml lacks" in log
     assert "closed" in log
