@@ -175,6 +175,10 @@ class Conversation:
     offline_reply_for: datetime | None = None  # the opening that ends the period we replied in
     faq_offered: str | None = None  # "category/entry" of an FAQ answer the bot offered
     faq_helped: bool | None = None
+    rating: int | None = None  # 1–5 stars from the customer after closing
+    rating_comment: str | None = None
+    rated_at: datetime | None = None
+    sla_alerted_at: datetime | None = None  # when the "waiting too long" reminder was posted
 
     @property
     def is_open(self) -> bool:

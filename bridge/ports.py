@@ -21,6 +21,7 @@ from bridge.model import (
     IncomingMessage,
     Link,
     MediaLink,
+    Operator,
     Platform,
     Reply,
 )
@@ -170,6 +171,7 @@ class MessageLinkRepository(Protocol):
         from_customer: bool,
         now: datetime,
         snippet: str | None = None,
+        operator: Operator | None = None,
     ) -> None: ...
 
     async def group_message_for(self, customer_id: int, customer_message_id: str) -> int | None: ...

@@ -273,7 +273,7 @@ class Relay:
                     buttons=(button,),
                 )
                 return
-            if await self._deliver(customer, channel, topic_id, messages) and outside:
+            if await self._deliver(customer, channel, topic_id, messages, operator) and outside:
                 await self._desk.post_note(
                     topic_id, notes.outside_free_window(customer.platform, hours, held=False), first
                 )
@@ -291,7 +291,7 @@ class Relay:
             if held is None or held[0] != customer.id:
                 return "That message was already sent."
             messages = [message_from_json(m) for m in held[2]["messages"]]
-            if await self._deliver(customer, channel, topic_id, messages):
+            if await self._deliver(customer, channel, topic_id, messages, operator):
                 await self._desk.post_note(topic_id, notes.held_released(operator.name))
                 return "Sent."
             return "Not delivered; see the note in the topic."
@@ -302,6 +302,7 @@ class Relay:
         channel: CustomerChannel,
         topic_id: int,
         messages: Sequence[IncomingMessage],
+        operator: Operator,
     ) -> bool:
         """Send to the customer, record the map and the conversation, mark or explain."""
         now = self._clock.now()
@@ -353,6 +354,7 @@ class Relay:
                     False,
                     now,
                     message.text,
+                    operator,
                 )
             await tx.conversations.save(conversation)
             await tx.commit()

@@ -16,6 +16,7 @@ from bridge.model import (
     InboxItem,
     Link,
     MediaLink,
+    Operator,
     Platform,
     TopicState,
 )
@@ -63,6 +64,10 @@ def _conversation(row: ConversationRow) -> Conversation:
         offline_reply_for=row.offline_reply_for,
         faq_offered=row.faq_offered,
         faq_helped=row.faq_helped,
+        rating=row.rating,
+        rating_comment=row.rating_comment,
+        rated_at=row.rated_at,
+        sla_alerted_at=row.sla_alerted_at,
     )
 
 
@@ -183,6 +188,10 @@ class SqlConversations:
                 offline_reply_for=conversation.offline_reply_for,
                 faq_offered=conversation.faq_offered,
                 faq_helped=conversation.faq_helped,
+                rating=conversation.rating,
+                rating_comment=conversation.rating_comment,
+                rated_at=conversation.rated_at,
+                sla_alerted_at=conversation.sla_alerted_at,
             )
         )
 
@@ -213,6 +222,7 @@ class SqlMessageLinks:
         from_customer: bool,
         now: datetime,
         snippet: str | None = None,
+        operator: Operator | None = None,
     ) -> None:
         self._session.add(
             MessageLinkRow(
@@ -223,6 +233,8 @@ class SqlMessageLinks:
                 from_customer=from_customer,
                 created_at=now,
                 snippet=snippet[:200] if snippet else None,
+                operator_id=operator.id if operator else None,
+                operator_name=operator.name[:128] if operator else None,
             )
         )
 

@@ -95,6 +95,10 @@ class ConversationRow(Base):
     offline_reply_for: Mapped[datetime | None] = mapped_column(UtcDateTime())
     faq_offered: Mapped[str | None] = mapped_column(String(64))
     faq_helped: Mapped[bool | None] = mapped_column(Boolean)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(String(500))
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sla_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class MessageLinkRow(Base):
@@ -114,6 +118,8 @@ class MessageLinkRow(Base):
     from_customer: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     snippet: Mapped[str | None] = mapped_column(String(200))
+    operator_id: Mapped[int | None] = mapped_column(BigInteger)
+    operator_name: Mapped[str | None] = mapped_column(String(128))
 
 
 class InboxRow(Base):
