@@ -144,6 +144,7 @@ class Application:
             texts=texts,
             hold_outside_window=settings.viber_outside_window == "confirm",
             auto_replies=auto_replies,
+            rating_screens=screens if settings.rating_enabled else None,
         )
         help_desk = HelpDesk(faq, screens, relay)
         self._albums = AlbumCollector(self.lanes, settings.album_wait_seconds)

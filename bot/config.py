@@ -89,6 +89,7 @@ class Settings(TelegramAccess):
     offline_silence_minutes: float = Field(default=10, ge=0)
     faq_file: Path | None = None
     texts_dir: Path | None = None
+    rating_enabled: bool = True
 
     @field_validator("faq_file", "texts_dir", mode="before")
     @classmethod

@@ -45,6 +45,12 @@ class HelpDesk:
             case ["op"]:
                 await self._relay.customer_asks_operator(profile)
                 return screens.text("ask_prompt", language)
+            case ["rate", conversation_id, stars] if self._relay.ratings_on and (
+                conversation_id.isdigit() and stars.isdigit()
+            ):
+                return await self._relay.rate(profile, int(conversation_id), int(stars))
+            case ["skip", conversation_id] if self._relay.ratings_on and conversation_id.isdigit():
+                return await self._relay.skip_comment(profile, int(conversation_id))
             case ["lang"]:
                 return screens.language_choice(language)
             case ["lang", code]:

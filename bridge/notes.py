@@ -114,3 +114,14 @@ def lost(why: str) -> str:
         "⚠️ <b>A message could not be relayed</b> after every retry "
         f"({escape(why[:300])}); please check with the customer."
     )
+
+
+def rated(stars: int, number: int | None) -> str:
+    earlier = f" (for the earlier conversation #{number})" if number else ""
+    return (
+        f"{'⭐' * stars}{'☆' * (5 - stars)} The customer rated the conversation {stars}/5{earlier}."
+    )
+
+
+def rating_comment(text: str) -> str:
+    return f"💬 <b>Rating comment:</b> {escape(text[:500])}"

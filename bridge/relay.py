@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from enum import StrEnum
 
 from bridge import notes
@@ -18,6 +19,7 @@ from bridge.clock import Clock
 from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing, as_failure
 from bridge.locks import KeyedLocks
 from bridge.model import (
+    ContentKind,
     Conversation,
     Customer,
     CustomerProfile,
@@ -29,7 +31,7 @@ from bridge.model import (
     TopicState,
 )
 from bridge.ports import CardButton, CustomerChannel, OperatorDesk, UnitOfWorkFactory
-from bridge.screens import Screen
+from bridge.screens import Screen, Screens
 from bridge.serialization import message_from_json, message_to_json
 from bridge.texts import Texts
 from bridge.topic_names import topic_name
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 
 
 HELD_ACTION = "send_held:"
+COMMENT_WINDOW = timedelta(minutes=15)
 ScreenFactory = Callable[[str], Screen]  # language → the screen to send
 UNREACHABLE = (FailureReason.BLOCKED, FailureReason.NOT_SUBSCRIBED)
 
@@ -64,7 +67,9 @@ class Relay:
         texts: Texts,
         hold_outside_window: bool = False,
         auto_replies: AutoReplies | None = None,
+        rating_screens: Screens | None = None,
     ) -> None:
+        self._ratings = rating_screens  # None: ratings are off (RATING_ENABLED=false)
         self._hold_outside_window = hold_outside_window
         self._auto = auto_replies
         self._uow = uow
@@ -81,6 +86,8 @@ class Relay:
     ) -> bool:
         """Relay a message (or an album) into the customer's topic; False when not relayed."""
         async with self._locks.hold(f"{profile.platform}:{profile.external_id}"):
+            if await self._take_rating_comment(profile, messages):
+                return False
             opened = await self._open_conversation(profile, messages[0].reply_to_message_id)
             if opened is None:
                 return False
@@ -465,11 +472,100 @@ class Relay:
         await self._desk.close_topic(customer.topic_id)
         channel = self._channels.get(customer.platform)
         if channel is not None:
+            language = self._texts.language_for(customer.language)
             try:
-                await channel.send_text(customer, self._texts.get("closed", customer.language))
+                if self._ratings is not None:
+                    await channel.send_screen(customer, self._ratings.rating(closed.id, language))
+                else:
+                    await channel.send_text(customer, self._texts.get("closed", language))
             except (DeliveryFailed, RetryLater) as error:
                 log.info("closing message to customer %s not delivered: %s", customer.id, error)
         return "Conversation closed."
+
+    # ----- ratings ------------------------------------------------------------------------------
+
+    @property
+    def ratings_on(self) -> bool:
+        return self._ratings is not None
+
+    async def rate(self, profile: CustomerProfile, conversation_id: int, stars: int) -> Screen:
+        """A star pressed under the closing message; pressed twice or late, it still makes sense."""
+        assert self._ratings is not None
+        language = await self.language_of(profile)
+        async with self._locks.hold(f"{profile.platform}:{profile.external_id}"):
+            now = self._clock.now()
+            async with self._uow() as tx:
+                customer = await tx.customers.find(profile.platform, profile.external_id)
+                conversation = await tx.conversations.get(conversation_id)
+                latest = await tx.conversations.latest(customer.id) if customer else None
+                if (
+                    customer is None
+                    or conversation is None
+                    or (conversation.customer_id != customer.id or not 1 <= stars <= 5)
+                ):
+                    return self._ratings.text("menu_outdated", language)
+                if conversation.rating is not None:
+                    return self._ratings.text("rating_already", language)
+                rated = replace(conversation, rating=stars, rated_at=now)
+                await tx.conversations.save(rated)
+                await tx.commit()
+            if customer.topic_id is not None:
+                earlier = latest is not None and latest.id != conversation.id
+                number = await self._number_of(customer.id, conversation.id) if earlier else None
+                await self._desk.post_note(customer.topic_id, notes.rated(stars, number))
+            if latest is not None and latest.id != conversation.id:
+                return self._ratings.text("comment_thanks", language)  # a new one is under way
+            return self._ratings.comment_invite(conversation.id, language)
+
+    async def skip_comment(self, profile: CustomerProfile, conversation_id: int) -> Screen:
+        assert self._ratings is not None
+        language = await self.language_of(profile)
+        async with self._uow() as tx:
+            conversation = await tx.conversations.get(conversation_id)
+            if conversation is not None and conversation.rating_comment is None:
+                await tx.conversations.save(replace(conversation, rating_comment=""))
+                await tx.commit()
+        return self._ratings.text("comment_thanks", language)
+
+    async def _take_rating_comment(
+        self, profile: CustomerProfile, messages: Sequence[IncomingMessage]
+    ) -> bool:
+        """A text right after rating is the rating's comment, not a new question."""
+        text = messages[0].text if messages[0].kind is ContentKind.TEXT else None
+        if self._ratings is None or not text:
+            return False
+        now = self._clock.now()
+        async with self._uow() as tx:
+            customer = await tx.customers.find(profile.platform, profile.external_id)
+            conversation = await tx.conversations.latest(customer.id) if customer else None
+            if (
+                customer is None
+                or conversation is None
+                or conversation.is_open
+                or conversation.rated_at is None
+                or conversation.rating_comment is not None
+                or now - conversation.rated_at > COMMENT_WINDOW
+            ):
+                return False
+            await tx.conversations.save(replace(conversation, rating_comment=text[:500]))
+            await tx.commit()
+        if customer.topic_id is not None:
+            await self._desk.post_note(customer.topic_id, notes.rating_comment(text))
+        channel = self._channels.get(customer.platform)
+        if channel is not None:
+            thanks = self._ratings.text(
+                "comment_thanks", self._texts.language_for(customer.language)
+            )
+            try:
+                await channel.send_screen(customer, thanks)
+            except (DeliveryFailed, RetryLater) as error:
+                log.info("thanks for a comment not delivered: %s", error)
+        return True
+
+    async def _number_of(self, customer_id: int, conversation_id: int) -> int:
+        """The ordinal of a conversation among the customer's, for notes about older ones."""
+        async with self._uow() as tx:
+            return await tx.conversations.count(customer_id, up_to=conversation_id)
 
     async def _reopen(self, customer: Customer, operator: Operator) -> str:
         assert customer.topic_id is not None

@@ -93,3 +93,16 @@ class Screens:
 
     def text(self, key: str, language: str, **values: object) -> Screen:
         return Screen(self._t(key, language, **values))
+
+    def rating(self, conversation_id: int, language: str, text_key: str = "closed") -> Screen:
+        """Closing words with 1–5 stars; the conversation id keeps late presses meaningful."""
+        stars = tuple(
+            CustomerButton("⭐" * n if n < 3 else f"{n}⭐", f"rate:{conversation_id}:{n}")
+            for n in range(1, 6)
+        )
+        text = f"{self._t(text_key, language)}\n\n{self._t('rate_prompt', language)}"
+        return Screen(text, (stars,))
+
+    def comment_invite(self, conversation_id: int, language: str) -> Screen:
+        skip = CustomerButton(self._t("rating_skip_button", language), f"skip:{conversation_id}")
+        return Screen(self._t("rating_thanks", language), ((skip,),))

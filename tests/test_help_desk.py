@@ -194,7 +194,8 @@ async def test_language_is_detected_and_can_be_switched(scene: ViberScene) -> No
     await scene.operator_says(
         topic, text="/close", entities=[{"type": "bot_command", "offset": 0, "length": 6}]
     )
-    await scene.in_chat(user, text=TEXTS.get("closed", "en"))  # the choice sticks
+    closing = f"{TEXTS.get('closed', 'en')}\n\n{TEXTS.get('rate_prompt', 'en')}"
+    await scene.in_chat(user, text=closing)  # the choice sticks
 
 
 async def test_offline_reply_once_then_acknowledgement_in_hours(scene: ViberScene) -> None:

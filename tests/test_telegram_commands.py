@@ -13,8 +13,9 @@ from bridge.topic_names import STATE_MARKERS
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, TOKEN, Scene, running_bridge
 
-CLOSED_UK = Texts.shipped("uk").get("closed", "uk")
-CLOSED_EN = Texts.shipped("uk").get("closed", "en")
+TEXTS = Texts.shipped("uk")
+CLOSED_UK = f"{TEXTS.get('closed', 'uk')}\n\n{TEXTS.get('rate_prompt', 'uk')}"
+CLOSED_EN = f"{TEXTS.get('closed', 'en')}\n\n{TEXTS.get('rate_prompt', 'en')}"
 
 
 @pytest.fixture(scope="module")

@@ -156,6 +156,10 @@ class SqlConversations:
         )
         return _conversation(row) if row else None
 
+    async def get(self, conversation_id: int) -> Conversation | None:
+        row = await self._session.get(ConversationRow, conversation_id)
+        return _conversation(row) if row else None
+
     async def start(self, customer_id: int, now: datetime, offline: bool = False) -> Conversation:
         row = ConversationRow(
             customer_id=customer_id,
@@ -167,13 +171,16 @@ class SqlConversations:
         await self._session.flush()
         return _conversation(row)
 
-    async def count(self, customer_id: int) -> int:
-        total = await self._session.scalar(
+    async def count(self, customer_id: int, up_to: int | None = None) -> int:
+        """How many conversations the customer had (up to and including one, if given)."""
+        query = (
             select(func.count())
             .select_from(ConversationRow)
             .where(ConversationRow.customer_id == customer_id)
         )
-        return int(total or 0)
+        if up_to is not None:
+            query = query.where(ConversationRow.id <= up_to)
+        return int(await self._session.scalar(query) or 0)
 
     async def save(self, conversation: Conversation) -> None:
         await self._session.execute(
