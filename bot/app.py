@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import aiohttp
@@ -18,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings, TelegramAccess
 from bot.http_fetch import MediaFetcher
 from bot.media_endpoint import media_endpoint
+from bot.reports import Reports
 from bot.telegram.albums import AlbumCollector
 from bot.telegram.calls import configure as configure_retries
 from bot.telegram.customer_channel import TelegramCustomerChannel
 from bot.telegram.customer_router import customer_router
+from bot.telegram.group_router import group_router
 from bot.telegram.intake import TelegramIntake
 from bot.telegram.membership import Membership
 from bot.telegram.operator_desk import TelegramOperatorDesk
@@ -52,6 +55,7 @@ from bridge.screens import Screen, Screens
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 from bridge.texts import Texts
+from bridge.waiting import WaitingWatch
 from bridge.working_hours import Schedule
 
 log = logging.getLogger(__name__)
@@ -79,6 +83,7 @@ class Application:
         self._polling: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
         self.faq: FaqSource | None = None
+        self._sla_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -101,7 +106,8 @@ class Application:
         schedule = Schedule.parse(settings.timezone, settings.working_hours, settings.holidays)
         faq = self.faq = FaqSource(settings.faq_file)
         screens = Screens(texts)
-        uow = SqlUnitOfWorkFactory(make_sessions(self._engine))
+        sessions = make_sessions(self._engine)
+        uow = SqlUnitOfWorkFactory(sessions)
         auto_replies = AutoReplies(
             screens,
             schedule,
@@ -136,9 +142,10 @@ class Application:
             )
             builder = ViberMessageBuilder(media_links, settings.public_url)
             channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder, viber_menu)
+        relay_desk = TelegramOperatorDesk(sender, settings.operator_chat_id, uploader)
         relay = Relay(
             uow=uow,
-            desk=TelegramOperatorDesk(sender, settings.operator_chat_id, uploader),
+            desk=relay_desk,
             channels=channels,
             clock=self.clock,
             texts=texts,
@@ -147,6 +154,18 @@ class Application:
             rating_screens=screens if settings.rating_enabled else None,
         )
         help_desk = HelpDesk(faq, screens, relay)
+        watch = WaitingWatch(
+            uow,
+            relay_desk,
+            self.clock,
+            schedule,
+            timedelta(seconds=settings.sla_first_response_seconds),
+            settings.topic_link,
+            settings.sla_alert_general,
+        )
+        self._sla_task = asyncio.create_task(
+            every(settings.sla_check_seconds, watch.remind, "SLA reminder")
+        )
         self._albums = AlbumCollector(self.lanes, settings.album_wait_seconds)
         dispatcher = Dispatcher(
             relay=relay,
@@ -156,9 +175,20 @@ class Application:
             faq=faq,
             screens=screens,
             membership=Membership(bot, settings.operator_chat_id),
+            waiting=watch,
+            reports=Reports(
+                sessions,
+                self.clock,
+                schedule,
+                settings.sla_first_response_seconds,
+                settings.stats_exclude_offline,
+            ),
         )
         dispatcher.include_routers(
-            setup_router(), operator_router(settings.operator_chat_id), customer_router()
+            setup_router(),
+            group_router(settings.operator_chat_id),
+            operator_router(settings.operator_chat_id),
+            customer_router(),
         )
         handlers: dict[str, Handler] = {}
         inbox = Inbox(
@@ -234,10 +264,11 @@ class Application:
 
     async def stop(self) -> None:
         """Stop taking updates, finish work in flight (bounded), release everything."""
-        if self._polling is not None:
-            self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._polling
+        for task in (self._sla_task, self._polling):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self._runner is not None:
             await self._runner.shutdown()
         if self._albums is not None:
@@ -252,6 +283,16 @@ class Application:
             await self._http.close()
         if self._engine is not None:
             await self._engine.dispose()
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+    """Run a periodic job until cancelled; a failure is logged, never fatal."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:
+            log.exception("%s failed", name)
 
 
 async def report_lost(relay: Relay, item: InboxItem, why: str) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import Settings, TelegramAccess, load_settings
 from bot.logs import configure_logging
@@ -27,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "chatid", help="answer /chatid in any group the bot is in (first set-up; polling)"
     )
+    stats = commands.add_parser("stats", help="print service-quality figures for recent days")
+    stats.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
+    stats.add_argument("--csv", type=Path, help="also write one row per conversation to FILE")
     return parser
 
 
@@ -50,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
             print("The database is up to date.")
             return 0
+        if args.command == "stats":
+            if not 1 <= args.days <= 3660:
+                raise ConfigError("--days must be between 1 and 3660.")
+            print(asyncio.run(_stats(settings, args.days, args.csv)))
+            return 0
         from bot.app import serve
 
         asyncio.run(serve(settings))
@@ -59,6 +68,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+async def _stats(settings: Settings, days: int, csv_path: Path | None) -> str:
+    from bot.reports import Reports
+    from bridge.clock import SystemClock
+    from bridge.stats import format_report
+    from bridge.storage.database import make_engine, make_sessions, migrate
+    from bridge.working_hours import Schedule
+
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate(engine)
+        schedule = Schedule.parse(settings.timezone, settings.working_hours, settings.holidays)
+        reports = Reports(
+            make_sessions(engine),
+            SystemClock(),
+            schedule,
+            settings.sla_first_response_seconds,
+            settings.stats_exclude_offline,
+        )
+        text = format_report(await reports.report(f"{days}d"))
+        if csv_path is not None:
+            try:
+                rows = await reports.export_csv(f"{days}d", csv_path)
+            except OSError as error:
+                raise ConfigError(
+                    f"--csv {csv_path} cannot be written ({error.strerror})."
+                ) from None
+            text += f"\n\n{rows} conversation(s) written to {csv_path}."
+        return text
+    finally:
+        await engine.dispose()
 
 
 async def _migrate(settings: Settings) -> None:

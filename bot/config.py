@@ -90,6 +90,10 @@ class Settings(TelegramAccess):
     faq_file: Path | None = None
     texts_dir: Path | None = None
     rating_enabled: bool = True
+    sla_first_response_seconds: float = Field(default=60, gt=0)
+    sla_alert_general: bool = False
+    sla_check_seconds: float = Field(default=15, gt=0)
+    stats_exclude_offline: bool = True
 
     @field_validator("faq_file", "texts_dir", mode="before")
     @classmethod
@@ -163,6 +167,14 @@ class Settings(TelegramAccess):
             self.telegram_bot_token.encode(), b"support-bridge webhook", hashlib.sha256
         )
         return digest.hexdigest()
+
+    @property
+    def topic_link(self) -> str | None:
+        """A link template to a topic of the operator group (private supergroups: t.me/c/…)."""
+        text = str(self.operator_chat_id)
+        if not text.startswith("-100"):
+            return None
+        return f"https://t.me/c/{text[4:]}/{{topic}}"
 
     @property
     def telegram_webhook_url(self) -> str | None:

@@ -48,5 +48,5 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     quiet = max(logging.getLevelName(level), logging.WARNING)
-    for chatty in ("aiohttp.access", "alembic", "aiogram.event"):
+    for chatty in ("aiohttp.access", "alembic", "aiogram.event", "matplotlib", "PIL"):
         logging.getLogger(chatty).setLevel(quiet)

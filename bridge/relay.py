@@ -34,7 +34,7 @@ from bridge.ports import CardButton, CustomerChannel, OperatorDesk, UnitOfWorkFa
 from bridge.screens import Screen, Screens
 from bridge.serialization import message_from_json, message_to_json
 from bridge.texts import Texts
-from bridge.topic_names import topic_name
+from bridge.waiting import topic_name_for
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class Relay:
         return topic_id
 
     def _topic_name(self, customer: Customer, conversation: Conversation) -> str:
-        return topic_name(customer, conversation.state, offline=conversation.opened_offline)
+        return topic_name_for(customer, conversation)
 
     async def _auto_reply(
         self,
@@ -350,6 +350,7 @@ class Relay:
             state=TopicState.ANSWERED,
             first_operator_reply_at=conversation.first_operator_reply_at or now,
             last_operator_message_at=now,
+            sla_alerted_at=None,  # answered: the ⏰ mark clears
         )
         async with self._uow() as tx:
             for message, customer_message_id in zip(messages, customer_ids, strict=False):

@@ -32,9 +32,14 @@ def clean_name(raw: str, limit: int = 64) -> str:
 OFFLINE_MARKER = "🌙"
 
 
-def topic_name(customer: Customer, state: TopicState, offline: bool = False) -> str:
-    """`🆕 Olena Kovalenko` — the marker shows the state; 🌙 a conversation begun after hours."""
+LATE_MARKER = "⏰"
+
+
+def topic_name(
+    customer: Customer, state: TopicState, offline: bool = False, late: bool = False
+) -> str:
+    """`🆕 Olena Kovalenko`: the state; 🌙 begun after hours; ⏰ waiting past the SLA."""
     name = clean_name(customer.full_name) or f"Customer {customer.id}"
     suffix = "" if customer.platform.value == "telegram" else f" · {customer.platform.display_name}"
-    moon = f"{OFFLINE_MARKER} " if offline else ""
-    return f"{STATE_MARKERS[state]} {moon}{name}{suffix}"[:MAX_TOPIC_NAME]
+    marks = (f"{LATE_MARKER} " if late else "") + (f"{OFFLINE_MARKER} " if offline else "")
+    return f"{STATE_MARKERS[state]} {marks}{name}{suffix}"[:MAX_TOPIC_NAME]

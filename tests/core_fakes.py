@@ -40,6 +40,7 @@ class FakeDesk:
         self.delivered: list[int] = []
         self.marks: list[tuple[int, DeliveryMark]] = []
         self.buttons: list[CardButton] = []
+        self.general: list[str] = []
         self._next_id = 100
 
     def _id(self) -> int:
@@ -97,6 +98,10 @@ class FakeDesk:
     ) -> int:
         self._topic(topic_id).posts.append(("note", html))
         self.buttons.extend(buttons)
+        return self._id()
+
+    async def post_general(self, html: str) -> int:
+        self.general.append(html)
         return self._id()
 
     async def mark(self, message_id: int, mark: DeliveryMark) -> None:

@@ -117,6 +117,9 @@ class TelegramOperatorDesk:
             self.chat_id, html, thread_id=topic_id, reply_to=reply_to, keyboard=keyboard
         )
 
+    async def post_general(self, html: str) -> int:
+        return await self._sender.send_html(self.chat_id, html)
+
     async def mark(self, message_id: int, mark: DeliveryMark) -> None:
         try:
             await call(

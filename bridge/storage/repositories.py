@@ -202,6 +202,31 @@ class SqlConversations:
             )
         )
 
+    async def waiting(self) -> list[tuple[Conversation, datetime]]:
+        """Open conversations whose customer waits for an operator, with since when."""
+        rows = (
+            await self._session.scalars(
+                select(ConversationRow).where(
+                    ConversationRow.closed_at.is_(None),
+                    ConversationRow.state.in_((TopicState.NEW.value, TopicState.WAITING.value)),
+                )
+            )
+        ).all()
+        result = []
+        for row in rows:
+            since = row.opened_at
+            if row.last_operator_message_at is not None:
+                first_unanswered = await self._session.scalar(
+                    select(func.min(MessageLinkRow.created_at)).where(
+                        MessageLinkRow.conversation_id == row.id,
+                        MessageLinkRow.from_customer.is_(True),
+                        MessageLinkRow.created_at > row.last_operator_message_at,
+                    )
+                )
+                since = first_unanswered or row.last_customer_message_at or row.opened_at
+            result.append((_conversation(row), since))
+        return result
+
     async def recent_first_responses(self, since: datetime, limit: int) -> list[Conversation]:
         """Recently answered conversations, newest first, for the expected-wait estimate."""
         rows = await self._session.scalars(

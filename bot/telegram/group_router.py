@@ -1,0 +1,46 @@
+"""Commands for the whole operator group (any topic, General too): /queue and /stats."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, Message
+
+from bot.reports import Reports
+from bot.telegram.calls import call
+from bot.telegram.operator_router import is_operator
+from bridge.stats import format_report
+from bridge.waiting import WaitingWatch
+
+PERIODS_HELP = "Use /stats, /stats today, /stats 7d or /stats 30d."
+
+
+def group_router(operator_chat_id: int) -> Router:
+    router = Router(name="operator-group")
+    router.message.filter(F.chat.id == operator_chat_id)
+
+    @router.message(Command("queue"))
+    async def queue(message: Message, waiting: WaitingWatch) -> None:
+        if not is_operator(message, operator_chat_id):
+            return
+        text = waiting.render_queue(await waiting.queue())
+        await call(lambda: message.reply(text, parse_mode="HTML", disable_web_page_preview=True))
+
+    @router.message(Command("stats"))
+    async def stats(message: Message, command: CommandObject, reports: Reports) -> None:
+        if not is_operator(message, operator_chat_id):
+            return
+        name = (command.args or "7d").strip().lower()
+        try:
+            report = await reports.report(name)
+        except ValueError:
+            await call(lambda: message.reply(PERIODS_HELP))
+            return
+        text = f"<pre>{escape(format_report(report))}</pre>"
+        await call(lambda: message.reply(text, parse_mode="HTML"))
+        chart = BufferedInputFile(await reports.chart(report), filename="stats.png")
+        await call(lambda: message.answer_photo(chart, message_thread_id=message.message_thread_id))
+
+    return router

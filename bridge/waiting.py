@@ -1,0 +1,120 @@
+"""Nobody waits unseen: the queue of customers waiting for an answer, and the SLA reminder.
+
+A customer who has waited longer than `SLA_FIRST_RESPONSE_SECONDS` of working time gets their
+topic marked (⏰) and one reminder posted in it (optionally also in the General topic, with a
+link); the mark clears when an operator answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from html import escape
+
+from bridge.clock import Clock
+from bridge.model import Conversation, Customer
+from bridge.ports import OperatorDesk, UnitOfWorkFactory
+from bridge.stats import duration
+from bridge.topic_names import topic_name
+from bridge.working_hours import Schedule
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    customer: Customer
+    conversation: Conversation
+    since: datetime
+    waited_seconds: float  # working time, when working hours are set
+
+
+class WaitingWatch:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        desk: OperatorDesk,
+        clock: Clock,
+        schedule: Schedule | None,
+        sla: timedelta,
+        topic_link: str | None,
+        alert_general: bool,
+    ) -> None:
+        self._uow = uow
+        self._desk = desk
+        self._clock = clock
+        self._schedule = schedule
+        self._sla = sla.total_seconds()
+        self._link = topic_link  # e.g. https://t.me/c/1234567890/{topic}
+        self._alert_general = alert_general
+
+    async def queue(self) -> list[Waiting]:
+        """Everyone waiting for an answer, longest first."""
+        now = self._clock.now()
+        async with self._uow() as tx:
+            found = await tx.conversations.waiting()
+            customers = {c.customer_id: await tx.customers.get(c.customer_id) for c, _ in found}
+        queue = []
+        for conversation, since in found:
+            customer = customers.get(conversation.customer_id)
+            if customer is None or customer.topic_id is None or customer.banned:
+                continue
+            waited = (
+                self._schedule.working_seconds(since, now)
+                if self._schedule is not None
+                else (now - since).total_seconds()
+            )
+            queue.append(Waiting(customer, conversation, since, waited))
+        return sorted(queue, key=lambda w: w.since)
+
+    def render_queue(self, queue: list[Waiting]) -> str:
+        if not queue:
+            return "✅ Nobody is waiting for an answer."
+        now = self._clock.now()
+        lines = [f"⏳ <b>Waiting for an answer: {len(queue)}</b>"]
+        for number, item in enumerate(queue, start=1):
+            name = escape(item.customer.full_name[:40])
+            if self._link and item.customer.topic_id is not None:
+                name = f'<a href="{self._link.format(topic=item.customer.topic_id)}">{name}</a>'
+            waited = duration((now - item.since).total_seconds())
+            lines.append(f"{number}. {name} · {item.customer.platform.display_name} · {waited}")
+        return "\n".join(lines)
+
+    async def remind(self) -> int:
+        """Post one reminder per waiting period that went over the SLA; returns how many."""
+        if self._schedule is not None and not self._schedule.is_open(self._clock.now()):
+            return 0
+        reminded = 0
+        for item in await self.queue():
+            alerted = item.conversation.sla_alerted_at
+            if item.waited_seconds <= self._sla or (alerted is not None and alerted >= item.since):
+                continue
+            conversation = replace(item.conversation, sla_alerted_at=self._clock.now())
+            async with self._uow() as tx:
+                await tx.conversations.save(conversation)
+                await tx.commit()
+            topic = item.customer.topic_id
+            assert topic is not None
+            waited = duration(item.waited_seconds)
+            await self._desk.post_note(
+                topic, f"⏰ <b>The customer has been waiting {waited}</b> for an answer."
+            )
+            await self._desk.rename_topic(topic, topic_name_for(item.customer, conversation))
+            if self._alert_general and self._link:
+                link = self._link.format(topic=topic)
+                name = escape(item.customer.full_name[:40])
+                await self._desk.post_general(
+                    f'⏰ <a href="{link}">{name}</a> has been waiting {waited} for an answer.'
+                )
+            reminded += 1
+        return reminded
+
+
+def topic_name_for(customer: Customer, conversation: Conversation) -> str:
+    """The topic's name, with ⏰ while a reminder for this waiting period stands."""
+    late = conversation.sla_alerted_at is not None and conversation.state.value in (
+        "new",
+        "waiting",
+    )
+    return topic_name(customer, conversation.state, conversation.opened_offline, late)
