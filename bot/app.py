@@ -19,6 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings, TelegramAccess
 from bot.http_fetch import MediaFetcher
 from bot.media_endpoint import media_endpoint
+from bot.metrics import (
+    METRICS,
+    Check,
+    PrometheusMetrics,
+    database_ready,
+    metrics_endpoint,
+    readiness_endpoint,
+    timing_middleware,
+)
 from bot.reports import Reports
 from bot.telegram.albums import AlbumCollector
 from bot.telegram.calls import configure as configure_retries
@@ -83,6 +92,7 @@ class Application:
         self._polling: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
         self.faq: FaqSource | None = None
+        self.metrics: PrometheusMetrics | None = None
         self._sla_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -90,7 +100,12 @@ class Application:
         self._engine = make_engine(settings.database_url)
         await migrate(self._engine)
         bot = self._bot = telegram_bot(settings, settings.telegram_timeout_seconds)
-        configure_retries(settings.delivery_attempts, settings.retry_first_delay_seconds)
+        metrics = self.metrics = PrometheusMetrics()
+        configure_retries(
+            settings.delivery_attempts,
+            settings.retry_first_delay_seconds,
+            on_flood=lambda: metrics.rate_limited("telegram"),
+        )
         await check_telegram(bot, settings.operator_chat_id, settings.telegram_api_url)
         bot.session.middleware(
             RateLimiter(
@@ -139,6 +154,7 @@ class Application:
                 sender_profile,
                 attempts=settings.delivery_attempts,
                 first_delay=settings.retry_first_delay_seconds,
+                on_flood=lambda: metrics.rate_limited("viber"),
             )
             builder = ViberMessageBuilder(media_links, settings.public_url)
             channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder, viber_menu)
@@ -152,6 +168,7 @@ class Application:
             hold_outside_window=settings.viber_outside_window == "confirm",
             auto_replies=auto_replies,
             rating_screens=screens if settings.rating_enabled else None,
+            metrics=metrics,
         )
         help_desk = HelpDesk(faq, screens, relay)
         watch = WaitingWatch(
@@ -205,6 +222,14 @@ class Application:
         allowed = dispatcher.resolve_used_update_types()
 
         app = make_web_app(settings.max_body_bytes)
+        app.middlewares.append(timing_middleware)
+        app[METRICS] = metrics
+        engine = self._engine
+        checks: dict[str, Check] = {
+            "database": lambda: database_ready(engine),
+            "telegram": bot.get_me,
+        }
+        app.router.add_get("/metrics", metrics_endpoint(metrics, engine))
         if settings.telegram_webhook_url:
             app.router.add_post(
                 "/telegram/webhook", telegram_webhook(bot, settings.webhook_secret, intake.handle)
@@ -224,6 +249,9 @@ class Application:
                 ),
             )
             app.router.add_routes(media_endpoint(media_links, bot))
+            api = viber_api
+            checks["viber"] = lambda: api.call("get_account_info", {})
+        app.router.add_get("/readyz", readiness_endpoint(checks))
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.http_host, settings.http_port)

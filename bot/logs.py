@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Iterable
 
+from bridge.log_context import conversation_id
+
 
 class RedactSecrets(logging.Filter):
     """Replace every known secret in a record with `***`, whatever logged it."""
@@ -24,6 +26,16 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class ConversationTag(logging.Filter):
+    """Adds the conversation the current task works on (see `bridge.log_context`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        current = conversation_id.get()
+        record.conversation_id = current
+        record.conversation = f" [conversation {current}]" if current is not None else ""
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -31,6 +43,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            "conversation_id": getattr(record, "conversation_id", None),
         }
         if record.exc_info:
             entry["error"] = self.formatException(record.exc_info)
@@ -40,10 +53,13 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str, fmt: str, secrets: Iterable[str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactSecrets(secrets))
+    handler.addFilter(ConversationTag())
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s%(conversation)s: %(message)s")
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -256,5 +256,26 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+class Metrics(Protocol):
+    """What the core counts; the adapter decides how it is exported (Prometheus)."""
+
+    def relayed(self, platform: Platform, direction: str, count: int = 1) -> None: ...
+
+    def delivery_failed(self, reason: str) -> None: ...
+
+    def first_response(self, seconds: float) -> None: ...
+
+
+class NoMetrics:
+    def relayed(self, platform: Platform, direction: str, count: int = 1) -> None:
+        pass
+
+    def delivery_failed(self, reason: str) -> None:
+        pass
+
+    def first_response(self, seconds: float) -> None:
+        pass
+
+
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...

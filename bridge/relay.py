@@ -18,6 +18,7 @@ from bridge.cards import customer_card
 from bridge.clock import Clock
 from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing, as_failure
 from bridge.locks import KeyedLocks
+from bridge.log_context import about
 from bridge.model import (
     ContentKind,
     Conversation,
@@ -30,7 +31,14 @@ from bridge.model import (
     Reply,
     TopicState,
 )
-from bridge.ports import CardButton, CustomerChannel, OperatorDesk, UnitOfWorkFactory
+from bridge.ports import (
+    CardButton,
+    CustomerChannel,
+    Metrics,
+    NoMetrics,
+    OperatorDesk,
+    UnitOfWorkFactory,
+)
 from bridge.screens import Screen, Screens
 from bridge.serialization import message_from_json, message_to_json
 from bridge.texts import Texts
@@ -68,7 +76,9 @@ class Relay:
         hold_outside_window: bool = False,
         auto_replies: AutoReplies | None = None,
         rating_screens: Screens | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or NoMetrics()
         self._ratings = rating_screens  # None: ratings are off (RATING_ENABLED=false)
         self._hold_outside_window = hold_outside_window
         self._auto = auto_replies
@@ -92,6 +102,7 @@ class Relay:
             if opened is None:
                 return False
             customer, conversation, topic_id, reply_to, is_new = opened
+            about(conversation.id)
             try:
                 group_ids = await self._desk.relay(topic_id, messages, reply_to)
             except TopicMissing:
@@ -114,6 +125,7 @@ class Relay:
                         message.text,
                     )
                 await tx.commit()
+            self._metrics.relayed(customer.platform, "to_operators", len(messages))
             if self._auto is not None:
                 await self._auto_reply(customer, conversation, topic_id, messages, is_new)
             return True
@@ -318,6 +330,7 @@ class Relay:
             conversation = await tx.conversations.latest(customer.id)
             if conversation is None:
                 conversation = await tx.conversations.start(customer.id, now)
+            about(conversation.id)
             reply = None
             if messages[0].reply_to_message_id:
                 link = await tx.links.by_group_message(int(messages[0].reply_to_message_id))
@@ -334,6 +347,7 @@ class Relay:
                     FailureReason.UNKNOWN, f"{customer.platform.display_name} asked to wait"
                 )
             )
+            self._metrics.delivery_failed(failure.reason.value)
             if failure.reason in UNREACHABLE:
                 async with self._uow() as tx:
                     await tx.customers.set_unreachable(customer.id, failure.reason.value)
@@ -344,6 +358,9 @@ class Relay:
             return False
         reopened = not conversation.is_open
         shown_before = conversation.state
+        self._metrics.relayed(customer.platform, "to_customer", len(messages))
+        if conversation.first_operator_reply_at is None:
+            self._metrics.first_response((now - conversation.opened_at).total_seconds())
         conversation = replace(
             conversation,
             closed_at=None,

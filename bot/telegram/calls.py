@@ -63,10 +63,14 @@ class RetryPolicy:
 
     attempts = 5
     first_delay = 0.4
+    on_flood: Callable[[], None] | None = None  # counts 429s for /metrics
 
 
-def configure(attempts: int, first_delay: float = 0.4) -> None:
+def configure(
+    attempts: int, first_delay: float = 0.4, on_flood: Callable[[], None] | None = None
+) -> None:
     RetryPolicy.attempts, RetryPolicy.first_delay = attempts, first_delay
+    RetryPolicy.on_flood = on_flood
 
 
 async def call(make: Callable[[], Awaitable[T]], *, attempts: int | None = None) -> T:
@@ -76,6 +80,8 @@ async def call(make: Callable[[], Awaitable[T]], *, attempts: int | None = None)
         try:
             return await make()
         except TelegramRetryAfter as error:
+            if RetryPolicy.on_flood is not None:
+                RetryPolicy.on_flood()
             if attempt == attempts:
                 raise RetryLater(error.retry_after, "Telegram flood control") from None
             log.warning("Telegram asked to wait %ss", error.retry_after)

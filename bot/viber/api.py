@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import random
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -39,8 +40,10 @@ class ViberApi:
         sender: dict[str, str],
         attempts: int = 4,
         first_delay: float = 0.5,
+        on_flood: Callable[[], None] | None = None,
     ) -> None:
         self._first_delay = first_delay
+        self._on_flood = on_flood
         self._session = session
         self._base = base_url
         self._headers = {"X-Viber-Auth-Token": auth_token}
@@ -79,6 +82,8 @@ class ViberApi:
             status = int(answer.get("status", -1))
             if status == 0:
                 return answer
+            if status == TOO_MANY_REQUESTS and self._on_flood is not None:
+                self._on_flood()
             if status == TOO_MANY_REQUESTS and attempt < self._attempts:
                 log.warning("Viber asked to slow down; retrying in %.1fs", delay)
                 await asyncio.sleep(delay)
