@@ -179,6 +179,7 @@ class Application:
             timedelta(seconds=settings.sla_first_response_seconds),
             settings.topic_link,
             settings.sla_alert_general,
+            relay.locks,
         )
         self._sla_task = asyncio.create_task(
             every(settings.sla_check_seconds, watch.remind, "SLA reminder")
@@ -284,6 +285,10 @@ class Application:
         await inbox.resume()  # what a previous run committed but did not finish
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
+
+    @property
+    def engine(self) -> AsyncEngine | None:
+        return self._engine
 
     def reload(self) -> None:
         """SIGHUP: read the FAQ file again (a broken file keeps the previous catalogue)."""

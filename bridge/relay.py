@@ -503,6 +503,11 @@ class Relay:
     # ----- ratings ------------------------------------------------------------------------------
 
     @property
+    def locks(self) -> KeyedLocks:
+        """Per-customer locks, shared with other services that change conversations."""
+        return self._locks
+
+    @property
     def ratings_on(self) -> bool:
         return self._ratings is not None
 

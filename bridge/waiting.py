@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from html import escape
 
 from bridge.clock import Clock
+from bridge.locks import KeyedLocks
 from bridge.model import Conversation, Customer
 from bridge.ports import OperatorDesk, UnitOfWorkFactory
 from bridge.stats import duration
@@ -40,7 +41,9 @@ class WaitingWatch:
         sla: timedelta,
         topic_link: str | None,
         alert_general: bool,
+        locks: KeyedLocks,
     ) -> None:
+        self._locks = locks  # the relay's: a reminder must not race an operator's answer
         self._uow = uow
         self._desk = desk
         self._clock = clock
@@ -90,25 +93,45 @@ class WaitingWatch:
             alerted = item.conversation.sla_alerted_at
             if item.waited_seconds <= self._sla or (alerted is not None and alerted >= item.since):
                 continue
-            conversation = replace(item.conversation, sla_alerted_at=self._clock.now())
-            async with self._uow() as tx:
-                await tx.conversations.save(conversation)
-                await tx.commit()
-            topic = item.customer.topic_id
-            assert topic is not None
-            waited = duration(item.waited_seconds)
-            await self._desk.post_note(
-                topic, f"⏰ <b>The customer has been waiting {waited}</b> for an answer."
-            )
-            await self._desk.rename_topic(topic, topic_name_for(item.customer, conversation))
-            if self._alert_general and self._link:
-                link = self._link.format(topic=topic)
-                name = escape(item.customer.full_name[:40])
-                await self._desk.post_general(
-                    f'⏰ <a href="{link}">{name}</a> has been waiting {waited} for an answer.'
-                )
+            async with self._locks.hold(item.customer.key):
+                now = self._clock.now()
+                async with self._uow() as tx:  # read again: an answer may have just arrived
+                    fresh = await tx.conversations.get(item.conversation.id)
+                    if not still_waiting(fresh, item.since):
+                        continue
+                    assert fresh is not None
+                    await tx.conversations.mark_sla_alerted(fresh.id, now)
+                    await tx.commit()
+                conversation = replace(fresh, sla_alerted_at=now)
+                await self._alert(item, conversation)
             reminded += 1
         return reminded
+
+    async def _alert(self, item: Waiting, conversation: Conversation) -> None:
+        """The note and the ⏰ mark in the topic; a line in General when asked for."""
+        topic = item.customer.topic_id
+        assert topic is not None
+        waited = duration(item.waited_seconds)
+        await self._desk.post_note(
+            topic, f"⏰ <b>The customer has been waiting {waited}</b> for an answer."
+        )
+        await self._desk.rename_topic(topic, topic_name_for(item.customer, conversation))
+        if self._alert_general and self._link:
+            link = self._link.format(topic=topic)
+            name = escape(item.customer.full_name[:40])
+            await self._desk.post_general(
+                f'⏰ <a href="{link}">{name}</a> has been waiting {waited} for an answer.'
+            )
+
+
+def still_waiting(conversation: Conversation | None, since: datetime) -> bool:
+    """Open, unanswered, and not yet reminded about in this waiting period."""
+    if conversation is None or not conversation.is_open:
+        return False
+    if conversation.state.value not in ("new", "waiting"):
+        return False
+    alerted = conversation.sla_alerted_at
+    return alerted is None or alerted < since
 
 
 def topic_name_for(customer: Customer, conversation: Conversation) -> str:

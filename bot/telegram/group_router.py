@@ -41,6 +41,6 @@ def group_router(operator_chat_id: int) -> Router:
         text = f"<pre>{escape(format_report(report))}</pre>"
         await call(lambda: message.reply(text, parse_mode="HTML"))
         chart = BufferedInputFile(await reports.chart(report), filename="stats.png")
-        await call(lambda: message.answer_photo(chart, message_thread_id=message.message_thread_id))
+        await call(lambda: message.answer_photo(chart))  # in the topic the command came from
 
     return router

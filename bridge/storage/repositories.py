@@ -202,6 +202,14 @@ class SqlConversations:
             )
         )
 
+    async def mark_sla_alerted(self, conversation_id: int, when: datetime) -> None:
+        """Only this column: the reminder must not overwrite an answer saved meanwhile."""
+        await self._session.execute(
+            update(ConversationRow)
+            .where(ConversationRow.id == conversation_id)
+            .values(sla_alerted_at=when)
+        )
+
     async def waiting(self) -> list[tuple[Conversation, datetime]]:
         """Open conversations whose customer waits for an operator, with since when."""
         rows = (
