@@ -126,6 +126,7 @@ class Relay:
                     )
                 await tx.commit()
             self._metrics.relayed(customer.platform, "to_operators", len(messages))
+            log.info("%d message(s) from customer %s relayed", len(messages), customer.id)
             if self._auto is not None:
                 await self._auto_reply(customer, conversation, topic_id, messages, is_new)
             return True
@@ -359,6 +360,7 @@ class Relay:
         reopened = not conversation.is_open
         shown_before = conversation.state
         self._metrics.relayed(customer.platform, "to_customer", len(messages))
+        log.info("%d message(s) delivered to customer %s", len(messages), customer.id)
         if conversation.first_operator_reply_at is None:
             self._metrics.first_response((now - conversation.opened_at).total_seconds())
         conversation = replace(

@@ -4,6 +4,7 @@ runs, answers /healthz, keeps secrets out of its logs and stops cleanly on SIGTE
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -253,3 +254,41 @@ async def test_custom_texts_with_missing_keys_are_reported_and_fall_back(
     _, log = await serve_then_sigterm(fake, env, tmp_path, PROGRAM, "run")
     assert "uk.yaml lacks" in log
     assert "closed" in log
+
+
+async def test_json_logs_name_the_conversation_and_never_the_text(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    env = environment(fake, tmp_path, LOG_FORMAT="json")
+    env["PUBLIC_URL"] = f"http://127.0.0.1:{env['HTTP_PORT']}"
+    process = await asyncio.create_subprocess_exec(
+        PROGRAM,
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await fake.wait_for(lambda: fake.webhook["url"] == f"{env['PUBLIC_URL']}/telegram/webhook")
+    await eventually(lambda: healthy(env))
+    user = fake.add_user("Logged")
+    secret_text = "my policy number is AB-1234567"
+    update = fake.customer_message(user, text=secret_text)
+    status, _ = await fake.post_webhook(update, secret=fake.webhook["secret_token"])
+    assert status == 200
+    await fake.wait_for(
+        lambda: any(
+            c.method == "copyMessage" and c.params.get("from_chat_id") == user["id"]
+            for c in fake.calls
+        )
+    )
+    process.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    lines = [json.loads(line) for line in err.decode().splitlines() if line.strip()]
+    assert lines
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    relayed = [line for line in lines if "relayed" in line["message"]]
+    assert relayed
+    assert relayed[0]["conversation_id"] is not None
+    assert secret_text not in err.decode()
+    assert fake.token not in err.decode()
