@@ -37,6 +37,7 @@ from bridge.ports import (
     Metrics,
     NoMetrics,
     OperatorDesk,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 from bridge.screens import Screen, Screens
@@ -561,8 +562,7 @@ class Relay:
             return False
         now = self._clock.now()
         async with self._uow() as tx:
-            customer = await tx.customers.find(profile.platform, profile.external_id)
-            conversation = await tx.conversations.latest(customer.id) if customer else None
+            customer, conversation = await self._latest_of(tx, profile)
             if (
                 customer is None
                 or conversation is None
@@ -685,8 +685,7 @@ class Relay:
         """The customer pressed Yes / Talk to an operator under an FAQ answer."""
         async with self._locks.hold(f"{profile.platform}:{profile.external_id}"):
             async with self._uow() as tx:
-                customer = await tx.customers.find(profile.platform, profile.external_id)
-                conversation = await tx.conversations.latest(customer.id) if customer else None
+                customer, conversation = await self._latest_of(tx, profile)
                 if (
                     customer is None
                     or conversation is None
@@ -739,6 +738,15 @@ class Relay:
             topic_id = customer.topic_id if customer else None
         if topic_id is not None:
             await self._desk.post_note(topic_id, notes.lost(why))
+
+    @staticmethod
+    async def _latest_of(
+        tx: UnitOfWork, profile: CustomerProfile
+    ) -> tuple[Customer | None, Conversation | None]:
+        """A known customer and their latest conversation, without recording any activity."""
+        customer = await tx.customers.find(profile.platform, profile.external_id)
+        conversation = await tx.conversations.latest(customer.id) if customer else None
+        return customer, conversation
 
     async def _customer_of(self, topic_id: int) -> Customer | None:
         async with self._uow() as tx:

@@ -8,7 +8,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -59,9 +59,13 @@ async def healthy(env: dict[str, str]) -> bool:
 
 
 async def serve_then_sigterm(
-    fake: FakeTelegram, env: dict[str, str], cwd: Path, *command: str
+    fake: FakeTelegram,
+    env: dict[str, str],
+    cwd: Path,
+    *command: str,
+    while_up: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[int, str]:
-    """Start the program in webhook mode, wait until it is healthy, stop it; (exit code, log)."""
+    """Start the program in webhook mode, wait until healthy, do `while_up`, stop; (code, log)."""
     process = await asyncio.create_subprocess_exec(
         *command,
         env=env,
@@ -71,6 +75,8 @@ async def serve_then_sigterm(
     )
     await fake.wait_for(lambda: fake.webhook["url"] == f"{env['PUBLIC_URL']}/telegram/webhook")
     await eventually(lambda: healthy(env))
+    if while_up is not None:
+        await while_up()
     process.send_signal(signal.SIGTERM)
     _, err = await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode is not None
@@ -261,34 +267,26 @@ async def test_json_logs_name_the_conversation_and_never_the_text(
 ) -> None:
     env = environment(fake, tmp_path, LOG_FORMAT="json")
     env["PUBLIC_URL"] = f"http://127.0.0.1:{env['HTTP_PORT']}"
-    process = await asyncio.create_subprocess_exec(
-        PROGRAM,
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    await fake.wait_for(lambda: fake.webhook["url"] == f"{env['PUBLIC_URL']}/telegram/webhook")
-    await eventually(lambda: healthy(env))
     user = fake.add_user("Logged")
     secret_text = "my policy number is AB-1234567"
-    update = fake.customer_message(user, text=secret_text)
-    status, _ = await fake.post_webhook(update, secret=fake.webhook["secret_token"])
-    assert status == 200
-    await fake.wait_for(
-        lambda: any(
-            c.method == "copyMessage" and c.params.get("from_chat_id") == user["id"]
-            for c in fake.calls
+
+    async def customer_writes() -> None:
+        update = fake.customer_message(user, text=secret_text)
+        status, _ = await fake.post_webhook(update, secret=fake.webhook["secret_token"])
+        assert status == 200
+        await fake.wait_for(
+            lambda: any(
+                c.method == "copyMessage" and c.params.get("from_chat_id") == user["id"]
+                for c in fake.calls
+            )
         )
-    )
-    process.send_signal(signal.SIGTERM)
-    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    lines = [json.loads(line) for line in err.decode().splitlines() if line.strip()]
+
+    _, log = await serve_then_sigterm(fake, env, tmp_path, PROGRAM, "run", while_up=customer_writes)
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]
     assert lines
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     relayed = [line for line in lines if "relayed" in line["message"]]
     assert relayed
     assert relayed[0]["conversation_id"] is not None
-    assert secret_text not in err.decode()
-    assert fake.token not in err.decode()
+    assert secret_text not in log
+    assert fake.token not in log
