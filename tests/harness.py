@@ -14,6 +14,7 @@ import aiohttp
 from bot.app import Application
 from bot.config import Settings
 from bridge.clock import Clock
+from bridge.errors import ConfigError
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:AAF-test-token-for-support-bridge_0123"
@@ -38,6 +39,8 @@ def free_port() -> int:
 
 def bridge_settings(fake: FakeTelegram, db: Path, *, webhook: bool, **overrides: Any) -> Settings:
     port = free_port()
+    if webhook and overrides.get("viber_auth_token") and "public_url" not in overrides:
+        overrides["public_url"] = f"http://127.0.0.1:{port}"  # Viber calls the bridge back
     values: dict[str, Any] = {
         "telegram_bot_token": fake.token,
         "operator_chat_id": fake.operator_chat_id,
@@ -63,12 +66,19 @@ def bridge_settings(fake: FakeTelegram, db: Path, *, webhook: bool, **overrides:
 async def running_bridge(
     fake: FakeTelegram, db: Path, *, webhook: bool, clock: Clock | None = None, **overrides: Any
 ) -> AsyncIterator[Application]:
-    app = Application(bridge_settings(fake, db, webhook=webhook, **overrides), clock)
-    try:
-        await app.start()
-    except BaseException:
-        await app.stop()
-        raise
+    for attempt in range(3):
+        app = Application(bridge_settings(fake, db, webhook=webhook, **overrides), clock)
+        try:
+            await app.start()
+            break
+        except ConfigError as error:
+            await app.stop()
+            # a free port can be taken by someone else before we bind it: pick another
+            if "HTTP_PORT" not in str(error) or attempt == 2:
+                raise
+        except BaseException:
+            await app.stop()
+            raise
     try:
         yield app
     finally:

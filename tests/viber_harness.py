@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.fake_telegram import FakeTelegram
 from tests.fake_viber import FakeViber
-from tests.harness import JSON, TOKEN, Scene, free_port, running_bridge
+from tests.harness import JSON, TOKEN, Scene, running_bridge
 
 
 class ShiftedClock:
@@ -73,15 +73,12 @@ async def viber_bridge(db: Path, **overrides: Any) -> AsyncIterator[ViberScene]:
     fake, viber, clock = FakeTelegram(TOKEN), FakeViber(), ShiftedClock()
     await fake.start()
     await viber.start()
-    port = free_port()
     try:
         async with running_bridge(
             fake,
             db,
             webhook=True,
             clock=clock,
-            http_port=port,
-            public_url=f"http://127.0.0.1:{port}",
             viber_auth_token=viber.auth_token,
             viber_api_url=viber.url,
             **overrides,
