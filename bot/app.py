@@ -56,6 +56,7 @@ from bridge.faq.source import FaqSource
 from bridge.help_desk import HelpDesk
 from bridge.inbox import Handler, Inbox
 from bridge.lanes import Lanes
+from bridge.lease import Lease
 from bridge.media_links import MediaLinks
 from bridge.model import InboxItem, Platform
 from bridge.ports import CustomerChannel
@@ -94,6 +95,8 @@ class Application:
         self.faq: FaqSource | None = None
         self.metrics: PrometheusMetrics | None = None
         self._sla_task: asyncio.Task[None] | None = None
+        self._lease_task: asyncio.Task[None] | None = None
+        self._poll_lease: Lease | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -273,6 +276,19 @@ class Application:
             )
             log.info("webhook mode: %s", settings.telegram_webhook_url)
         else:
+            lease = self._poll_lease = Lease(sessions, self.clock, "telegram-polling")
+            ok, holder, until = await lease.acquire()
+            if not ok:
+                self._poll_lease = None
+                held = f" until {until:%H:%M:%S} UTC" if until else ""
+                raise ConfigError(
+                    f"Another support-bridge ({holder}) already polls Telegram with this "
+                    f"database{held}: run one process in polling mode, or set PUBLIC_URL to run "
+                    "several behind webhooks."
+                )
+            self._lease_task = asyncio.create_task(
+                every(lease.ttl.total_seconds() / 3, lease.renew, "polling lease")
+            )
             await bot.delete_webhook(drop_pending_updates=False)
             self._polling = asyncio.create_task(
                 poll(bot, intake, allowed, settings.polling_timeout_seconds)
@@ -297,7 +313,7 @@ class Application:
 
     async def stop(self) -> None:
         """Stop taking updates, finish work in flight (bounded), release everything."""
-        for task in (self._sla_task, self._polling):
+        for task in (self._sla_task, self._lease_task, self._polling):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -310,6 +326,9 @@ class Application:
             log.warning("shutdown: some work did not finish in time")
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._poll_lease is not None:
+            with contextlib.suppress(Exception):
+                await self._poll_lease.release()
         if self._bot is not None:
             await self._bot.session.close()
         if self._http is not None:
