@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 
 from bot.app import Application
 from bot.config import Settings
@@ -31,6 +34,48 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0)
         await asyncio.sleep(0.02)
 
 
+POSTGRES_ADMIN = os.environ.get(
+    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+ON_POSTGRES = os.environ.get("TEST_DATABASE", "sqlite") == "postgresql"
+CREATED: set[str] = set()  # dropped when the test session ends (tests/conftest.py)
+
+
+async def drop_created_databases() -> None:
+    if not CREATED:
+        return
+    admin = await asyncpg.connect(POSTGRES_ADMIN.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        for name in sorted(CREATED):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+    CREATED.clear()
+
+
+def database_url(db: Path) -> str:
+    """SQLite file `db`, or (TEST_DATABASE=postgresql) a PostgreSQL database named after it."""
+    if not ON_POSTGRES:
+        return f"sqlite+aiosqlite:///{db}"
+    name = "sb_" + hashlib.sha1(str(db).encode()).hexdigest()[:16]  # noqa: S324 - a name
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+async def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of `url` if it is not there yet."""
+    if not url.startswith("postgresql"):
+        return
+    name = url.rsplit("/", 1)[1]
+    admin = await asyncpg.connect(POSTGRES_ADMIN.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        CREATED.add(name)
+    finally:
+        await admin.close()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -48,7 +93,7 @@ def bridge_settings(fake: FakeTelegram, db: Path, *, webhook: bool, **overrides:
         "public_url": f"http://127.0.0.1:{port}" if webhook else None,
         "http_host": "127.0.0.1",
         "http_port": port,
-        "database_url": f"sqlite+aiosqlite:///{db}",
+        "database_url": database_url(db),
         "album_wait_seconds": 0.3,
         "polling_timeout_seconds": 1,
         "working_hours": "24/7",  # the real clock must not decide tests; hours tests inject one
@@ -66,6 +111,7 @@ def bridge_settings(fake: FakeTelegram, db: Path, *, webhook: bool, **overrides:
 async def running_bridge(
     fake: FakeTelegram, db: Path, *, webhook: bool, clock: Clock | None = None, **overrides: Any
 ) -> AsyncIterator[Application]:
+    await ensure_database(database_url(db))
     for attempt in range(3):
         app = Application(bridge_settings(fake, db, webhook=webhook, **overrides), clock)
         try:
