@@ -6,7 +6,7 @@ Every method raises only `bridge.errors` exceptions: `DeliveryFailed` for a fina
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -135,6 +135,8 @@ class CustomerRepository(Protocol):
     async def upsert(self, profile: CustomerProfile, now: datetime) -> Customer: ...
 
     async def get(self, customer_id: int) -> Customer | None: ...
+
+    async def many(self, customer_ids: Collection[int]) -> dict[int, Customer]: ...
 
     async def by_topic(self, topic_id: int) -> Customer | None: ...
 

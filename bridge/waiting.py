@@ -57,7 +57,7 @@ class WaitingWatch:
         now = self._clock.now()
         async with self._uow() as tx:
             found = await tx.conversations.waiting()
-            customers = {c.customer_id: await tx.customers.get(c.customer_id) for c, _ in found}
+            customers = await tx.customers.many({c.customer_id for c, _ in found})
         queue = []
         for conversation, since in found:
             customer = customers.get(conversation.customer_id)

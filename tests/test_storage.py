@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -128,3 +129,37 @@ async def test_uncommitted_work_is_rolled_back(engine: AsyncEngine) -> None:
         assert await tx.inbox.add("fresh", "lane", "telegram", {}, NOW)
         count = await tx.conversations.count(1)
     assert count == 0
+
+
+async def test_waiting_counts_from_the_first_message_after_the_last_answer(
+    engine: AsyncEngine,
+) -> None:
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    async with uow() as tx:
+        customer = await tx.customers.upsert(PROFILE, NOW)
+        new = await tx.conversations.start(customer.id, NOW)
+        await tx.links.add(customer.id, new.id, "1", 501, True, NOW)
+        await tx.links.add(customer.id, new.id, "2", 502, False, NOW + timedelta(minutes=1))
+        later = NOW + timedelta(minutes=5)
+        await tx.links.add(customer.id, new.id, "3", 503, True, later)
+        await tx.links.add(customer.id, new.id, "4", 504, True, later + timedelta(minutes=2))
+        await tx.conversations.save(
+            replace(
+                new,
+                state=TopicState.WAITING,
+                first_operator_reply_at=NOW + timedelta(minutes=1),
+                last_operator_message_at=NOW + timedelta(minutes=1),
+                last_customer_message_at=later + timedelta(minutes=2),
+            )
+        )
+        other = await tx.customers.upsert(
+            CustomerProfile(Platform.VIBER, "v1", "Never answered"), NOW
+        )
+        await tx.conversations.start(other.id, NOW + timedelta(minutes=3))
+        await tx.commit()
+    async with uow() as tx:
+        waiting = {c.customer_id: since for c, since in await tx.conversations.waiting()}
+        found = await tx.customers.many(set(waiting))
+    assert waiting == {customer.id: later, other.id: NOW + timedelta(minutes=3)}
+    assert waiting[customer.id].tzinfo is not None
+    assert {c.full_name for c in found.values()} == {"Taras Shevchenko", "Never answered"}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -28,6 +29,15 @@ from bridge.storage.tables import (
     MediaLinkRow,
     MessageLinkRow,
 )
+
+
+def _aware(moment: datetime | str | None) -> datetime | None:
+    """A raw aggregate bypasses UtcDateTime: SQLite hands it back naive (and as text)."""
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _customer(row: CustomerRow) -> Customer:
@@ -104,6 +114,14 @@ class SqlCustomers:
     async def get(self, customer_id: int) -> Customer | None:
         row = await self._session.get(CustomerRow, customer_id)
         return _customer(row) if row else None
+
+    async def many(self, customer_ids: Collection[int]) -> dict[int, Customer]:
+        if not customer_ids:
+            return {}
+        rows = await self._session.scalars(
+            select(CustomerRow).where(CustomerRow.id.in_(customer_ids))
+        )
+        return {row.id: _customer(row) for row in rows}
 
     async def by_topic(self, topic_id: int) -> Customer | None:
         query = select(CustomerRow).where(CustomerRow.topic_id == topic_id)
@@ -211,27 +229,33 @@ class SqlConversations:
         )
 
     async def waiting(self) -> list[tuple[Conversation, datetime]]:
-        """Open conversations whose customer waits for an operator, with since when."""
+        """Open conversations whose customer waits for an operator, with since when.
+
+        One query: the first customer message after the last operator reply comes from a
+        correlated subquery, not a query per conversation.
+        """
+        first_unanswered = (
+            select(func.min(MessageLinkRow.created_at))
+            .where(
+                MessageLinkRow.conversation_id == ConversationRow.id,
+                MessageLinkRow.from_customer.is_(True),
+                MessageLinkRow.created_at > ConversationRow.last_operator_message_at,
+            )
+            .scalar_subquery()
+        )
         rows = (
-            await self._session.scalars(
-                select(ConversationRow).where(
+            await self._session.execute(
+                select(ConversationRow, first_unanswered).where(
                     ConversationRow.closed_at.is_(None),
                     ConversationRow.state.in_((TopicState.NEW.value, TopicState.WAITING.value)),
                 )
             )
         ).all()
         result = []
-        for row in rows:
+        for row, unanswered in rows:
             since = row.opened_at
             if row.last_operator_message_at is not None:
-                first_unanswered = await self._session.scalar(
-                    select(func.min(MessageLinkRow.created_at)).where(
-                        MessageLinkRow.conversation_id == row.id,
-                        MessageLinkRow.from_customer.is_(True),
-                        MessageLinkRow.created_at > row.last_operator_message_at,
-                    )
-                )
-                since = first_unanswered or row.last_customer_message_at or row.opened_at
+                since = _aware(unanswered) or row.last_customer_message_at or row.opened_at
             result.append((_conversation(row), since))
         return result
 
