@@ -28,6 +28,7 @@ from bot.metrics import (
     readiness_endpoint,
     timing_middleware,
 )
+from bot.pacing_setup import open_pacing_store
 from bot.reports import Reports
 from bot.telegram.albums import AlbumCollector
 from bot.telegram.calls import configure as configure_retries
@@ -55,13 +56,17 @@ from bridge.errors import ConfigError
 from bridge.faq.source import FaqSource
 from bridge.help_desk import HelpDesk
 from bridge.inbox import Handler, Inbox
+from bridge.lane_locks import LaneLocks, LocalLaneLocks
+from bridge.lane_names import TopicLanes
 from bridge.lanes import Lanes
 from bridge.lease import Lease
 from bridge.media_links import MediaLinks
 from bridge.model import InboxItem, Platform
+from bridge.pacing.store import PacingStore
 from bridge.ports import CustomerChannel
 from bridge.relay import Relay
 from bridge.screens import Screen, Screens
+from bridge.storage.advisory_locks import AdvisoryLaneLocks
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 from bridge.texts import Texts
@@ -97,6 +102,9 @@ class Application:
         self._sla_task: asyncio.Task[None] | None = None
         self._lease_task: asyncio.Task[None] | None = None
         self._poll_lease: Lease | None = None
+        self._pacing: PacingStore | None = None
+        self._lane_locks: LaneLocks = LocalLaneLocks()
+        self._sweep_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         settings = self.settings
@@ -110,11 +118,14 @@ class Application:
             on_flood=lambda: metrics.rate_limited("telegram"),
         )
         await check_telegram(bot, settings.operator_chat_id, settings.telegram_api_url)
+        self._pacing = await open_pacing_store(settings.redis_url, self._engine)
         bot.session.middleware(
             RateLimiter(
                 settings.rate_limit_chat_per_second,
                 settings.rate_limit_group_per_minute,
                 settings.rate_limit_global_per_second,
+                store=self._pacing,
+                namespace=f"telegram:{bot.id}",
             )
         )
         http = self._http = aiohttp.ClientSession()
@@ -187,7 +198,19 @@ class Application:
         self._sla_task = asyncio.create_task(
             every(settings.sla_check_seconds, watch.remind, "SLA reminder")
         )
-        self._albums = AlbumCollector(self.lanes, settings.album_wait_seconds)
+        self._lane_locks = lane_locks_for(self._engine)
+        handlers: dict[str, Handler] = {}
+        inbox = Inbox(
+            uow,
+            self.lanes,
+            self.clock,
+            handlers,
+            attempts=settings.delivery_attempts,
+            first_delay=settings.retry_first_delay_seconds * 4,
+            on_give_up=lambda item, why: report_lost(relay, item, why),
+            lane_locks=self._lane_locks,
+        )
+        self._albums = AlbumCollector(inbox.spawn_in_lane, settings.album_wait_seconds)
         dispatcher = Dispatcher(
             relay=relay,
             texts=texts,
@@ -211,17 +234,9 @@ class Application:
             operator_router(settings.operator_chat_id),
             customer_router(),
         )
-        handlers: dict[str, Handler] = {}
-        inbox = Inbox(
-            uow,
-            self.lanes,
-            self.clock,
-            handlers,
-            attempts=settings.delivery_attempts,
-            first_delay=settings.retry_first_delay_seconds * 4,
-            on_give_up=lambda item, why: report_lost(relay, item, why),
+        intake = TelegramIntake(
+            bot, dispatcher, inbox, settings.webhook_wait_seconds, TopicLanes(uow)
         )
-        intake = TelegramIntake(bot, dispatcher, inbox, settings.webhook_wait_seconds)
         handlers["telegram"] = intake.process
         allowed = dispatcher.resolve_used_update_types()
 
@@ -299,6 +314,10 @@ class Application:
             await viber_api.set_webhook(f"{settings.public_url}/viber/webhook")
             log.info("Viber channel on: %s/viber/webhook", settings.public_url)
         await inbox.resume()  # what a previous run committed but did not finish
+        if self._lane_locks.shared:  # other replicas may die holding lanes: pick those up
+            self._sweep_task = asyncio.create_task(
+                every(settings.inbox_sweep_seconds, inbox.sweep, "inbox sweep")
+            )
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
 
@@ -313,7 +332,7 @@ class Application:
 
     async def stop(self) -> None:
         """Stop taking updates, finish work in flight (bounded), release everything."""
-        for task in (self._sla_task, self._lease_task, self._polling):
+        for task in (self._sla_task, self._lease_task, self._polling, self._sweep_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -326,15 +345,27 @@ class Application:
             log.warning("shutdown: some work did not finish in time")
         if self._runner is not None:
             await self._runner.cleanup()
+        with contextlib.suppress(Exception):
+            await self._lane_locks.close()
         if self._poll_lease is not None:
             with contextlib.suppress(Exception):
                 await self._poll_lease.release()
         if self._bot is not None:
             await self._bot.session.close()
+        if self._pacing is not None:
+            with contextlib.suppress(Exception):
+                await self._pacing.close()
         if self._http is not None:
             await self._http.close()
         if self._engine is not None:
             await self._engine.dispose()
+
+
+def lane_locks_for(engine: AsyncEngine) -> LaneLocks:
+    """PostgreSQL may be shared by several replicas; SQLite serves one process."""
+    if engine.dialect.name == "postgresql":
+        return AdvisoryLaneLocks(engine)
+    return LocalLaneLocks()
 
 
 async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:

@@ -63,6 +63,7 @@ class Settings(TelegramAccess):
     http_host: str = "0.0.0.0"  # noqa: S104 - a server is meant to listen on all interfaces
     http_port: int = Field(default=8080, ge=0, le=65535)
     database_url: str = "sqlite+aiosqlite:///support-bridge.db"
+    redis_url: str | None = Field(default=None, repr=False)
     default_language: Literal["uk", "en"] = "uk"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -93,6 +94,7 @@ class Settings(TelegramAccess):
     sla_first_response_seconds: float = Field(default=60, gt=0)
     sla_alert_general: bool = False
     sla_check_seconds: float = Field(default=15, gt=0)
+    inbox_sweep_seconds: float = Field(default=5, gt=0)
     stats_exclude_offline: bool = True
 
     @field_validator("faq_file", "texts_dir", mode="before")
@@ -149,6 +151,15 @@ class Settings(TelegramAccess):
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
         return http_url(value) if value else None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

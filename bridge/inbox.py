@@ -1,10 +1,16 @@
 """The inbox: incoming updates are committed before the platform hears 200, then processed.
 
 Nothing is lost if the process dies at any point: pending updates are resumed on the next
-start, in order per lane (a customer's chat, a topic). A redelivered update (same key) is a
-no-op. An update interrupted by a crash is processed again, so a message whose send had
-already gone out when the process died can reach a chat twice: at most one duplicate per
+start, in order per lane (a customer: their chat and their topic). A redelivered update (same
+key) is a no-op. An update interrupted by a crash is processed again, so a message whose send
+had already gone out when the process died can reach a chat twice: at most one duplicate per
 update in flight at the moment of the crash.
+
+Several replicas on one database share the inbox (`LaneLocks.shared`): a replica works a lane
+only while it holds that lane's claim, and then takes the lane's pending updates from the
+database in order, whichever replica stored them. A replica that cannot claim a lane leaves its
+update to the holder, which looks again after letting go; a periodic sweep picks up lanes whose
+holder died.
 """
 
 from __future__ import annotations
@@ -18,15 +24,17 @@ from typing import Any
 
 from bridge.clock import Clock
 from bridge.errors import RetryLater
+from bridge.lane_locks import LaneLocks, LocalLaneLocks, holding
 from bridge.lanes import Lanes
 from bridge.model import InboxItem
 from bridge.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Mapping[str, Any]], Awaitable[None]]
+Handler = Callable[[Mapping[str, Any], str], Awaitable[None]]  # payload, lane
 GiveUp = Callable[[InboxItem, str], Awaitable[None]]
 KEEP_FINISHED = timedelta(days=7)  # longer than any platform keeps redelivering
+BATCH = 50  # pending updates read at once when draining a shared lane
 
 
 class Inbox:
@@ -39,7 +47,9 @@ class Inbox:
         attempts: int = 6,
         first_delay: float = 2.0,
         on_give_up: GiveUp | None = None,
+        lane_locks: LaneLocks | None = None,
     ) -> None:
+        self._locks = lane_locks or LocalLaneLocks()
         self._on_give_up = on_give_up
         self._uow = uow
         self._lanes = lanes
@@ -58,6 +68,8 @@ class Inbox:
         if item_id is None:
             log.info("update %s seen before; skipped", key)
             return None
+        if self._locks.shared:
+            return self._lanes.spawn(lane, lambda: self._drain(lane))
         item = InboxItem(item_id, key, lane, platform, payload, 0)
         return self._lanes.spawn(lane, lambda: self._process(item))
 
@@ -76,13 +88,59 @@ class Inbox:
         """After a restart: process what was committed but not finished, in order."""
         async with self._uow() as tx:
             pruned = await tx.inbox.prune(self._clock.now() - KEEP_FINISHED)
-            items = await tx.inbox.pending(limit=100_000)
             await tx.commit()
-        for item in items:
-            self._lanes.spawn(item.lane, lambda item=item: self._process(item))  # type: ignore[misc]
-        if items or pruned:
-            log.info("inbox: resuming %d pending update(s), pruned %d", len(items), pruned)
-        return len(items)
+        if self._locks.shared:
+            resumed = await self.sweep(older_than=timedelta(0))
+        else:
+            async with self._uow() as tx:
+                items = await tx.inbox.pending(limit=100_000)
+            for item in items:
+                self._lanes.spawn(item.lane, lambda item=item: self._process(item))  # type: ignore[misc]
+            resumed = len(items)
+        if resumed or pruned:
+            log.info("inbox: resuming %d pending update(s) or lane(s), pruned %d", resumed, pruned)
+        return resumed
+
+    async def sweep(self, older_than: timedelta = timedelta(seconds=2)) -> int:
+        """Shared inbox: drain lanes left waiting (their replica died, or gave up a claim)."""
+        async with self._uow() as tx:
+            lanes = await tx.inbox.lanes_pending(self._clock.now() - older_than, limit=1000)
+        idle = [lane for lane in lanes if not self._lanes.is_busy(lane)]
+        for lane in idle:
+            self._lanes.spawn(lane, lambda lane=lane: self._drain(lane))  # type: ignore[misc]
+        if idle:
+            log.info("inbox: sweeping %d lane(s) with waiting updates", len(idle))
+        return len(idle)
+
+    def spawn_in_lane(self, lane: str, job: Callable[[], Awaitable[object]]) -> None:
+        """Work outside an update (an album's flush) that must still hold its lane."""
+        if not self._locks.shared:
+            self._lanes.spawn(lane, job)
+            return
+
+        async def claimed() -> None:
+            async with holding(self._locks, lane):
+                await job()
+
+        self._lanes.spawn(lane, claimed)
+
+    async def _drain(self, lane: str) -> None:
+        """Shared inbox: work the lane's pending updates in order while holding its claim."""
+        while await self._locks.try_take(lane):
+            try:
+                while True:
+                    async with self._uow() as tx:
+                        items = await tx.inbox.pending_in_lane(lane, BATCH)
+                    for item in items:
+                        await self._process(item)
+                    if len(items) < BATCH:
+                        break
+            finally:
+                await self._locks.release(lane)
+            # An update stored while we held the claim may have been left to us: look again.
+            async with self._uow() as tx:
+                if not await tx.inbox.pending_in_lane(lane, 1):
+                    return
 
     async def _process(self, item: InboxItem) -> None:
         handler = self._handlers.get(item.platform)
@@ -92,7 +150,7 @@ class Inbox:
         attempt = item.attempts
         while True:
             try:
-                await handler(item.payload)
+                await handler(item.payload, item.lane)
             except RetryLater as error:
                 attempt += 1
                 await self._record(item, str(error))

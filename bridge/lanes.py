@@ -48,6 +48,9 @@ class Lanes:
         if not task.cancelled() and task.exception() is not None:
             log.error("work in lane failed", exc_info=task.exception())
 
+    def is_busy(self, key: str) -> bool:
+        return key in self._tails
+
     @property
     def busy(self) -> int:
         return len(self._tails)

@@ -164,7 +164,11 @@ class ConversationRepository(Protocol):
 
     async def recent_first_responses(self, since: datetime, limit: int) -> list[Conversation]: ...
 
-    async def mark_sla_alerted(self, conversation_id: int, when: datetime) -> None: ...
+    async def mark_sla_alerted(
+        self, conversation_id: int, when: datetime, waiting_since: datetime
+    ) -> bool:
+        """Mark the reminder unless one was already marked in this waiting period."""
+        ...
 
     async def waiting(self) -> list[tuple[Conversation, datetime]]:
         """Open conversations whose customer waits for an operator, with since when."""
@@ -219,6 +223,14 @@ class InboxRepository(Protocol):
         ...
 
     async def pending(self, limit: int) -> list[InboxItem]: ...
+
+    async def pending_in_lane(self, lane: str, limit: int) -> list[InboxItem]:
+        """A lane's pending updates, oldest first."""
+        ...
+
+    async def lanes_pending(self, received_before: datetime, limit: int) -> list[str]:
+        """Lanes that still have updates waiting since before a moment (for a sweep)."""
+        ...
 
     async def record_attempt(self, item_id: int, error: str) -> None: ...
 

@@ -100,7 +100,8 @@ class WaitingWatch:
                     if not still_waiting(fresh, item.since):
                         continue
                     assert fresh is not None
-                    await tx.conversations.mark_sla_alerted(fresh.id, now)
+                    if not await tx.conversations.mark_sla_alerted(fresh.id, now, item.since):
+                        continue  # another replica reminded first
                     await tx.commit()
                 conversation = replace(fresh, sla_alerted_at=now)
                 await self._alert(item, conversation)

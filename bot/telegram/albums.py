@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 from aiogram.types import Message
 
-from bridge.lanes import Lanes
-
 AlbumHandler = Callable[[list[Message]], Awaitable[None]]
+Spawn = Callable[[str, Callable[[], Awaitable[object]]], None]  # run a job in a lane
 
 
 @dataclass
@@ -27,8 +26,8 @@ class _Pending:
 
 
 class AlbumCollector:
-    def __init__(self, lanes: Lanes, quiet_seconds: float) -> None:
-        self._lanes = lanes
+    def __init__(self, spawn: Spawn, quiet_seconds: float) -> None:
+        self._spawn = spawn
         self._quiet = quiet_seconds
         self._pending: dict[str, _Pending] = {}
 
@@ -39,7 +38,7 @@ class AlbumCollector:
         if pending.timer:
             pending.timer.cancel()
         pending.timer = asyncio.get_running_loop().call_later(
-            self._quiet, lambda: self._lanes.spawn(lane, lambda: self._flush(key))
+            self._quiet, lambda: self._spawn(lane, lambda: self._flush(key))
         )
 
     async def flush_lane(self, lane: str) -> None:
@@ -65,4 +64,4 @@ class AlbumCollector:
         for key, pending in list(self._pending.items()):
             if pending.timer:
                 pending.timer.cancel()
-            self._lanes.spawn(pending.lane, lambda key=key: self._flush(key))  # type: ignore[misc]
+            self._spawn(pending.lane, lambda key=key: self._flush(key))  # type: ignore[misc]

@@ -84,10 +84,12 @@ def customer_router() -> Router:
         )
 
     @router.message(F.content_type.in_(RELAYABLE))
-    async def relay_message(message: Message, relay: Relay, albums: AlbumCollector) -> None:
+    async def relay_message(
+        message: Message, relay: Relay, albums: AlbumCollector, lane: str | None = None
+    ) -> None:
         assert message.from_user is not None
         user = message.from_user
-        lane = lane_of_message(message)
+        lane = lane or lane_of_message(message)  # the inbox's lane, where it says
         if message.media_group_id:
 
             async def relay_album(items: list[Message]) -> None:

@@ -104,12 +104,14 @@ def operator_router(operator_chat_id: int) -> Router:
         await call(lambda: message.edit_reply_markup(reply_markup=faq_keyboard(faq)))
 
     @router.message(F.content_type.in_(RELAYABLE))
-    async def relay_message(message: Message, relay: Relay, albums: AlbumCollector) -> None:
+    async def relay_message(
+        message: Message, relay: Relay, albums: AlbumCollector, lane: str | None = None
+    ) -> None:
         thread_id = message.message_thread_id
         if thread_id is None or not is_operator(message, operator_chat_id):
             return
         operator = operator_of(message)
-        lane = lane_of_message(message)
+        lane = lane or lane_of_message(message)  # the inbox's lane, where it says
         if message.media_group_id:
 
             async def relay_album(items: list[Message]) -> None:

@@ -85,7 +85,7 @@ class ViberEvents:
             "keyboard": keyboard(screen),
         }
 
-    async def process(self, payload: Mapping[str, Any]) -> None:
+    async def process(self, payload: Mapping[str, Any], lane: str) -> None:
         """The inbox's handler for stored Viber callbacks."""
         raw = dict(payload)
         request = self._parser.parse_request(json.dumps(raw))

@@ -14,6 +14,8 @@ from viberbot import Api, BotConfiguration
 
 from bot.viber.events import ViberEvents
 from bridge.inbox import Inbox
+from bridge.lane_names import customer_lane
+from bridge.model import Platform
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +68,7 @@ def inbox_key(event: str, raw: dict[str, Any]) -> tuple[str, str]:
     """(dedup key, lane) of a stored Viber callback."""
     user = user_of(event, raw)
     token = raw.get("message_token") or raw.get("timestamp")
-    return f"viber:{event}:{token}:{user}"[:160], f"viber:{user}"
+    return f"viber:{event}:{token}:{user}"[:160], customer_lane(Platform.VIBER, str(user))
 
 
 def viber_webhook(

@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bridge.errors import ConfigError
+
+MIGRATING = 0x5B_0001  # the advisory lock key held while migrating
 
 
 def _check_sqlite_folder(url: str) -> None:
@@ -80,6 +82,10 @@ async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest revision (idempotent)."""
     try:
         async with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":  # replicas starting together take turns
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATING}
+                )
             await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
     except (OSError, OperationalError, InterfaceError) as error:
         raise ConfigError(

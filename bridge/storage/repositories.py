@@ -220,13 +220,23 @@ class SqlConversations:
             )
         )
 
-    async def mark_sla_alerted(self, conversation_id: int, when: datetime) -> None:
-        """Only this column: the reminder must not overwrite an answer saved meanwhile."""
-        await self._session.execute(
+    async def mark_sla_alerted(
+        self, conversation_id: int, when: datetime, waiting_since: datetime
+    ) -> bool:
+        """Only this column: the reminder must not overwrite an answer saved meanwhile.
+
+        Conditional, so of several replicas checking at once exactly one gets True and posts.
+        """
+        result = await self._session.execute(
             update(ConversationRow)
-            .where(ConversationRow.id == conversation_id)
+            .where(
+                ConversationRow.id == conversation_id,
+                (ConversationRow.sla_alerted_at.is_(None))
+                | (ConversationRow.sla_alerted_at < waiting_since),
+            )
             .values(sla_alerted_at=when)
         )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     async def waiting(self) -> list[tuple[Conversation, datetime]]:
         """Open conversations whose customer waits for an operator, with since when.
@@ -356,6 +366,27 @@ class SqlInbox:
         return [
             InboxItem(r.id, r.key, r.lane, r.platform, dict(r.payload), r.attempts) for r in rows
         ]
+
+    async def pending_in_lane(self, lane: str, limit: int) -> list[InboxItem]:
+        rows = await self._session.scalars(
+            select(InboxRow)
+            .where(InboxRow.state == "pending", InboxRow.lane == lane)
+            .order_by(InboxRow.id)
+            .limit(limit)
+        )
+        return [
+            InboxItem(r.id, r.key, r.lane, r.platform, dict(r.payload), r.attempts) for r in rows
+        ]
+
+    async def lanes_pending(self, received_before: datetime, limit: int) -> list[str]:
+        rows = await self._session.scalars(
+            select(InboxRow.lane)
+            .where(InboxRow.state == "pending", InboxRow.received_at < received_before)
+            .group_by(InboxRow.lane)
+            .order_by(func.min(InboxRow.id))
+            .limit(limit)
+        )
+        return list(rows)
 
     async def record_attempt(self, item_id: int, error: str) -> None:
         await self._session.execute(

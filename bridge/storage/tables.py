@@ -130,7 +130,10 @@ class InboxRow(Base):
     """
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_state_id", "state", "id"),)
+    __table_args__ = (
+        Index("ix_inbox_state_id", "state", "id"),
+        Index("ix_inbox_state_lane_id", "state", "lane", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
