@@ -57,6 +57,11 @@ def database_url(db: Path) -> str:
     """SQLite file `db`, or (TEST_DATABASE=postgresql) a PostgreSQL database named after it."""
     if not ON_POSTGRES:
         return f"sqlite+aiosqlite:///{db}"
+    return postgres_database_url(db)
+
+
+def postgres_database_url(db: Path) -> str:
+    """A PostgreSQL database of its own for `db`, on the TEST_DATABASE_URL server."""
     name = "sb_" + hashlib.sha1(str(db).encode()).hexdigest()[:16]  # noqa: S324 - a name
     return POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
 

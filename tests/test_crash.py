@@ -5,75 +5,16 @@ one duplicate per conversation (the update in flight when the process died)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sys
 from pathlib import Path
 
 import aiohttp
 
+from tests.bridge_process import BridgeProcess, collapse
 from tests.fake_telegram import FakeTelegram
-from tests.harness import JSON, TOKEN, eventually, free_port
+from tests.harness import JSON, TOKEN
 
 CUSTOMERS = 4
 MESSAGES = 12  # per customer, and as many operator replies
-
-
-class Bridge:
-    """The bridge as a separate process that can be killed without warning."""
-
-    def __init__(self, fake: FakeTelegram, tmp_path: Path) -> None:
-        self.port = free_port()
-        self.env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "OPERATOR_CHAT_ID": str(fake.operator_chat_id),
-            "TELEGRAM_API_URL": fake.url,
-            "PUBLIC_URL": f"http://127.0.0.1:{self.port}",
-            "HTTP_HOST": "127.0.0.1",
-            "HTTP_PORT": str(self.port),
-            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}",
-            "WORKING_HOURS": "24/7",
-            "RATE_LIMIT_CHAT_PER_SECOND": "0",
-            "RATE_LIMIT_GROUP_PER_MINUTE": "0",
-            "RATE_LIMIT_GLOBAL_PER_SECOND": "0",
-            "LOG_LEVEL": "WARNING",
-        }
-        self.cwd = tmp_path
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            env=self.env,
-            cwd=self.cwd,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        await eventually(self.healthy, within=30)
-
-    async def healthy(self) -> bool:
-        try:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.get(f"http://127.0.0.1:{self.port}/healthz") as response,
-            ):
-                return response.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(self.process.wait(), timeout=30)
 
 
 async def deliver_in_order(fake: FakeTelegram, updates: list[JSON], up: asyncio.Event) -> None:
@@ -88,19 +29,10 @@ async def deliver_in_order(fake: FakeTelegram, updates: list[JSON], up: asyncio.
             await up.wait()  # the bridge is down: wait for it to come back, then retry
 
 
-def collapse(texts: list[str]) -> tuple[list[str], int]:
-    """Drop immediate repeats; returns the sequence and how many repeats there were."""
-    out: list[str] = []
-    for text in texts:
-        if not out or out[-1] != text:
-            out.append(text)
-    return out, len(texts) - len(out)
-
-
 async def test_sigkill_mid_burst_loses_nothing_and_keeps_order(tmp_path: Path) -> None:
     fake = FakeTelegram(TOKEN)
     await fake.start()
-    bridge = Bridge(fake, tmp_path)
+    bridge = BridgeProcess(fake, tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}")
     operator = fake.add_user("Iryna", last_name="Operator")
     users = [fake.add_user(f"Crash{n}") for n in range(CUSTOMERS)]
     try:
