@@ -14,7 +14,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, TelegramAccess
 from bot.http_fetch import MediaFetcher
@@ -101,7 +101,7 @@ class Application:
         self.metrics: PrometheusMetrics | None = None
         self._sla_task: asyncio.Task[None] | None = None
         self._lease_task: asyncio.Task[None] | None = None
-        self._poll_lease: Lease | None = None
+        self._role_lease: Lease | None = None
         self._pacing: PacingStore | None = None
         self._lane_locks: LaneLocks = LocalLaneLocks()
         self._sweep_task: asyncio.Task[None] | None = None
@@ -110,6 +110,7 @@ class Application:
         settings = self.settings
         self._engine = make_engine(settings.database_url)
         await migrate(self._engine)
+        await self._take_single_process_role(make_sessions(self._engine))
         bot = self._bot = telegram_bot(settings, settings.telegram_timeout_seconds)
         metrics = self.metrics = PrometheusMetrics()
         configure_retries(
@@ -291,19 +292,6 @@ class Application:
             )
             log.info("webhook mode: %s", settings.telegram_webhook_url)
         else:
-            lease = self._poll_lease = Lease(sessions, self.clock, "telegram-polling")
-            ok, holder, until = await lease.acquire()
-            if not ok:
-                self._poll_lease = None
-                held = f" until {until:%H:%M:%S} UTC" if until else ""
-                raise ConfigError(
-                    f"Another support-bridge ({holder}) already polls Telegram with this "
-                    f"database{held}: run one process in polling mode, or set PUBLIC_URL to run "
-                    "several behind webhooks."
-                )
-            self._lease_task = asyncio.create_task(
-                every(lease.ttl.total_seconds() / 3, lease.renew, "polling lease")
-            )
             await bot.delete_webhook(drop_pending_updates=False)
             self._polling = asyncio.create_task(
                 poll(bot, intake, allowed, settings.polling_timeout_seconds)
@@ -320,6 +308,33 @@ class Application:
             )
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
+
+    async def _take_single_process_role(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        """Polling, and anything on SQLite, is one process per database: refuse a second."""
+        assert self._engine is not None
+        polling = not self.settings.telegram_webhook_url
+        if polling:
+            name, what = "telegram-polling", "already polls Telegram with this database"
+            fix = (
+                "run one process in polling mode, or set PUBLIC_URL to run several behind webhooks"
+            )
+        elif self._engine.dialect.name == "sqlite":
+            name, what = "sqlite-process", "already runs on this SQLite database"
+            fix = (
+                "SQLite serves one process, so run one, or move DATABASE_URL to PostgreSQL "
+                "to run several replicas"
+            )
+        else:
+            return  # webhook mode on PostgreSQL: replicas welcome
+        lease = Lease(sessions, self.clock, name)
+        ok, holder, until = await lease.acquire()
+        if not ok:
+            held = f" until {until:%H:%M:%S} UTC" if until else ""
+            raise ConfigError(f"Another support-bridge ({holder}) {what}{held}: {fix}.")
+        self._role_lease = lease
+        self._lease_task = asyncio.create_task(
+            every(lease.ttl.total_seconds() / 3, lease.renew, f"{name} lease")
+        )
 
     @property
     def engine(self) -> AsyncEngine | None:
@@ -347,9 +362,9 @@ class Application:
             await self._runner.cleanup()
         with contextlib.suppress(Exception):
             await self._lane_locks.close()
-        if self._poll_lease is not None:
+        if self._role_lease is not None:
             with contextlib.suppress(Exception):
-                await self._poll_lease.release()
+                await self._role_lease.release()
         if self._bot is not None:
             await self._bot.session.close()
         if self._pacing is not None:

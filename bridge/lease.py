@@ -1,7 +1,9 @@
 """Leases in the database: a role (polling Telegram) that only one process may hold.
 
 Telegram hands each update to one getUpdates caller; two pollers on one database would split
-the conversation between them. The holder renews its lease; if it dies, the lease expires.
+the conversation between them. SQLite serves one process: two on one file would break the order
+of lanes. The holder renews its lease; if it dies, the lease expires (at once when it ran on this
+machine, as its process id tells).
 """
 
 from __future__ import annotations
@@ -22,6 +24,21 @@ from bridge.storage.tables import LeaseRow
 def this_process() -> str:
     """Host, pid and a random tag: unique even for two bridges in one process."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:128]
+
+
+def gone(holder: str) -> bool:
+    """A holder on this machine whose process has ended (killed: it could not let go)."""
+    host, _, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class Lease:
@@ -48,7 +65,7 @@ class Lease:
             )
             if row is None:
                 session.add(LeaseRow(name=self.name, holder=self.holder, expires_at=now + self.ttl))
-            elif row.holder == self.holder or row.expires_at <= now:
+            elif row.holder == self.holder or row.expires_at <= now or gone(row.holder):
                 row.holder, row.expires_at = self.holder, now + self.ttl
             else:
                 return False, row.holder, row.expires_at

@@ -73,8 +73,11 @@ async def serve_then_sigterm(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    await fake.wait_for(lambda: fake.webhook["url"] == f"{env['PUBLIC_URL']}/telegram/webhook")
-    await eventually(lambda: healthy(env))
+    # a cold start imports aiogram's hundreds of pydantic models: seconds on a slow machine
+    await fake.wait_for(
+        lambda: fake.webhook["url"] == f"{env['PUBLIC_URL']}/telegram/webhook", timeout=60
+    )
+    await eventually(lambda: healthy(env), within=30)
     if while_up is not None:
         await while_up()
     process.send_signal(signal.SIGTERM)
