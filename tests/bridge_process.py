@@ -6,12 +6,14 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
 from tests.fake_telegram import FakeTelegram
-from tests.harness import eventually, free_port
+from tests.harness import JSON, eventually, free_port
 
 
 class BridgeProcess:
@@ -85,3 +87,28 @@ def collapse(texts: list[str]) -> tuple[list[str], int]:
         if not out or out[-1] != text:
             out.append(text)
     return out, len(texts) - len(out)
+
+
+def texts(messages: list[JSON], prefix: str) -> list[str]:
+    return [m["text"] for m in messages if m.get("text", "").startswith(prefix)]
+
+
+async def topic_where(fake: FakeTelegram, shows: Callable[[JSON], bool]) -> int:
+    """The topic holding a message for which `shows` is true (a card, a first message)."""
+    return int(
+        await fake.wait_for(
+            lambda: next(
+                (t for t in fake.topics if any(shows(m) for m in fake.topic_messages(t))), None
+            )
+        )
+    )
+
+
+async def arrive_in_order(
+    wait_for: Callable[..., Awaitable[Any]], current: Callable[[], list[str]], wanted: list[str]
+) -> None:
+    """Every wanted text arrives, in order; a repeat is only the update in flight at a kill."""
+    await wait_for(lambda: set(current()) >= set(wanted), timeout=60)
+    seen, repeats = collapse(current())
+    assert seen == wanted, current()
+    assert repeats <= 1, current()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.bridge_process import BridgeProcess, collapse
+from tests.bridge_process import BridgeProcess, arrive_in_order, texts, topic_where
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, TOKEN
 
@@ -45,15 +45,8 @@ async def test_sigkill_mid_burst_loses_nothing_and_keeps_order(tmp_path: Path) -
         topics = {}
         for user in users:
             link = f"tg://user?id={user['id']}"
-            topics[user["id"]] = await fake.wait_for(
-                lambda link=link: next(
-                    (
-                        t
-                        for t in fake.topics
-                        if any(link in m.get("html", "") for m in fake.topic_messages(t))
-                    ),
-                    None,
-                )
+            topics[user["id"]] = await topic_where(
+                fake, lambda m, link=link: link in m.get("html", "")
             )
 
         streams = []
@@ -83,56 +76,16 @@ async def test_sigkill_mid_burst_loses_nothing_and_keeps_order(tmp_path: Path) -
         for user in users:
             name = user["first_name"]
             topic = topics[user["id"]]
-            expected = [f"{name} {i}" for i in range(MESSAGES)]
-            texts = [
-                m["text"]
-                for m in fake.topic_messages(topic)
-                if m.get("text", "").startswith(f"{name} ")
-            ]
-            await fake.wait_for(
-                lambda topic=topic, name=name: (
-                    len(
-                        {
-                            m["text"]
-                            for m in fake.topic_messages(topic)
-                            if m.get("text", "").startswith(f"{name} ")
-                        }
-                    )
-                    == MESSAGES
-                ),
-                timeout=30,
+            await arrive_in_order(
+                fake.wait_for,
+                lambda topic=topic, name=name: texts(fake.topic_messages(topic), f"{name} "),
+                [f"{name} {i}" for i in range(MESSAGES)],
             )
-            texts = [
-                m["text"]
-                for m in fake.topic_messages(topic)
-                if m.get("text", "").startswith(f"{name} ")
-            ]
-            seen, repeats = collapse(texts)
-            assert seen == expected, texts
-            assert repeats <= 1, texts
-
-            wanted = [f"to {name} {i}" for i in range(MESSAGES)]
-            await fake.wait_for(
-                lambda user=user, name=name: (
-                    len(
-                        {
-                            m["text"]
-                            for m in fake.sent_by_bot(user["id"])
-                            if m.get("text", "").startswith(f"to {name} ")
-                        }
-                    )
-                    == MESSAGES
-                ),
-                timeout=30,
+            await arrive_in_order(
+                fake.wait_for,
+                lambda user=user, name=name: texts(fake.sent_by_bot(user["id"]), f"to {name} "),
+                [f"to {name} {i}" for i in range(MESSAGES)],
             )
-            got = [
-                m["text"]
-                for m in fake.sent_by_bot(user["id"])
-                if m.get("text", "").startswith(f"to {name} ")
-            ]
-            seen, repeats = collapse(got)
-            assert seen == wanted, got
-            assert repeats <= 1, got
         assert len(fake.calls_to("createForumTopic")) == CUSTOMERS  # no extra topics
     finally:
         await bridge.stop()
