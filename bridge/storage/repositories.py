@@ -7,8 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, String, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from bridge.model import (
     Conversation,
@@ -90,6 +93,15 @@ _SAVE_CONVERSATION = (
     )
 )
 _ADD_LINK = insert(_LINKS)
+# a redelivered key inserts nothing and returns no id
+_ADD_INBOX: dict[str, Executable] = {
+    "sqlite": sqlite_insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(_INBOX.c.id),
+    "postgresql": postgresql_insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(_INBOX.c.id),
+}
 _FINISH_INBOX = (
     update(_INBOX)
     .where(_INBOX.c.id == bindparam("item_id"))
@@ -445,15 +457,20 @@ class SqlInbox:
         self, key: str, lane: str, platform: str, payload: dict[str, Any], now: datetime
     ) -> int | None:
         """Store an update; None when its key was seen before (a redelivery)."""
-        row = InboxRow(
-            key=key[:160],
-            lane=lane[:160],
-            platform=platform,
-            payload=payload,
-            received_at=now,
-            state="pending",
-            attempts=0,
-        )
+        values = {
+            "key": key[:160],
+            "lane": lane[:160],
+            "platform": platform,
+            "payload": payload,
+            "received_at": now,
+            "state": "pending",
+            "attempts": 0,
+        }
+        statement = _ADD_INBOX.get(self._session.get_bind().dialect.name)
+        if statement is not None:  # one statement, no savepoint
+            item_id: int | None = await self._session.scalar(statement, values)
+            return item_id
+        row = InboxRow(**values)
         try:
             async with self._session.begin_nested():
                 self._session.add(row)
