@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -20,13 +23,57 @@ from bridge.clock import Clock
 from bridge.errors import RetryLater
 from bridge.lanes import Lanes
 from bridge.model import InboxItem
-from bridge.ports import UnitOfWorkFactory
+from bridge.ports import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Mapping[str, Any]], Awaitable[None]]
 GiveUp = Callable[[InboxItem, str], Awaitable[None]]
 KEEP_FINISHED = timedelta(days=7)  # longer than any platform keeps redelivering
+
+
+# ----- done together with the handler's last transaction --------------------------------------
+
+
+@dataclass
+class _Processing:
+    item_id: int
+    active: bool = True  # False once `_process` is over (a task started inside copies the context)
+    done: bool = False  # marked done by the handler's own transaction
+
+
+_processing: ContextVar[_Processing | None] = ContextVar("inbox_processing", default=None)
+
+
+@asynccontextmanager
+async def finishing(tx: UnitOfWork) -> AsyncIterator[None]:
+    """Mark the update being processed done inside `tx`; wrap the commit with it.
+
+    The handler's bookkeeping and the inbox's done mark then share one commit: after it,
+    the update counts as processed (a later failure, e.g. of an auto-reply, is not retried,
+    which would relay the message again). Outside an inbox handler this does nothing.
+    """
+    current = _processing.get()
+    if current is not None and current.active and not current.done:
+        await tx.inbox.finish(current.item_id, "done")
+        yield
+        current.done = True
+    else:
+        yield
+
+
+@contextmanager
+def apart() -> Iterator[None]:
+    """Work done inside a handler that is not its update's (an album flushed by the next
+    message): its transactions must not mark this update done."""
+    token = _processing.set(None)
+    try:
+        yield
+    finally:
+        _processing.reset(token)
+
+
+# ----- the inbox ------------------------------------------------------------------------------
 
 
 class Inbox:
@@ -85,6 +132,15 @@ class Inbox:
         return len(items)
 
     async def _process(self, item: InboxItem) -> None:
+        current = _Processing(item.id)
+        token = _processing.set(current)
+        try:
+            await self._process_in(item, current)
+        finally:
+            current.active = False
+            _processing.reset(token)
+
+    async def _process_in(self, item: InboxItem, current: _Processing) -> None:
         handler = self._handlers.get(item.platform)
         if handler is None:
             await self._finish(item, "failed", f"no handler for {item.platform}")
@@ -94,6 +150,9 @@ class Inbox:
             try:
                 await handler(item.payload)
             except RetryLater as error:
+                if current.done:
+                    log.warning("update %s done, but what followed failed: %s", item.key, error)
+                    return
                 attempt += 1
                 await self._record(item, str(error))
                 if attempt >= self._attempts:
@@ -108,9 +167,12 @@ class Inbox:
                 continue
             except Exception as error:
                 log.exception("update %s failed", item.key)
+                if current.done:
+                    return
                 await self._finish(item, "failed", f"{error.__class__.__name__}: {error}")
                 return
-            await self._finish(item, "done")
+            if not current.done:
+                await self._finish(item, "done")
             return
 
     async def _tell(self, item: InboxItem, error: str) -> None:

@@ -17,6 +17,7 @@ from bridge.auto_replies import AutoReplies, Plan
 from bridge.cards import customer_card
 from bridge.clock import Clock
 from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing, as_failure
+from bridge.inbox import finishing
 from bridge.locks import KeyedLocks
 from bridge.log_context import about
 from bridge.model import (
@@ -247,7 +248,10 @@ class Relay:
         conversation: Conversation,
         links: Sequence[tuple[str, int, str | None]] = (),
     ) -> None:
-        """One transaction: the customer's activity, the conversation, the message links."""
+        """One transaction: the customer's activity, the conversation, the message links.
+
+        With links (relayed) it also marks the inbox's update done (`finishing`).
+        """
         now = self._clock.now()
         customer = opening.customer
         async with self._uow() as tx:
@@ -257,7 +261,11 @@ class Relay:
                 await tx.links.add(
                     customer.id, conversation.id, customer_message_id, group_id, True, now, snippet
                 )
-            await tx.commit()
+            if links:  # relayed: the update is done with this commit
+                async with finishing(tx):
+                    await tx.commit()
+            else:
+                await tx.commit()
 
     async def _prepare_topic(
         self,
