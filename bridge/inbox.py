@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,21 +45,20 @@ class _Processing:
 _processing: ContextVar[_Processing | None] = ContextVar("inbox_processing", default=None)
 
 
-@asynccontextmanager
-async def finishing(tx: UnitOfWork) -> AsyncIterator[None]:
-    """Mark the update being processed done inside `tx`; wrap the commit with it.
+async def commit_done(tx: UnitOfWork) -> None:
+    """Commit `tx` with the done mark of the update being processed in the same commit.
 
     The handler's bookkeeping and the inbox's done mark then share one commit: after it,
     the update counts as processed (a later failure, e.g. of an auto-reply, is not retried,
-    which would relay the message again). Outside an inbox handler this does nothing.
+    which would relay the message again). Outside an inbox handler it only commits.
     """
     current = _processing.get()
-    if current is not None and current.active and not current.done:
+    mark = current is not None and current.active and not current.done
+    if current is not None and mark:
         await tx.inbox.finish(current.item_id, "done")
-        yield
+    await tx.commit()
+    if current is not None and mark:
         current.done = True
-    else:
-        yield
 
 
 @contextmanager

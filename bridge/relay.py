@@ -17,7 +17,7 @@ from bridge.auto_replies import AutoReplies, Plan
 from bridge.cards import customer_card
 from bridge.clock import Clock
 from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing, as_failure
-from bridge.inbox import finishing
+from bridge.inbox import commit_done
 from bridge.locks import KeyedLocks
 from bridge.log_context import about
 from bridge.model import (
@@ -250,7 +250,7 @@ class Relay:
     ) -> None:
         """One transaction: the customer's activity, the conversation, the message links.
 
-        With links (relayed) it also marks the inbox's update done (`finishing`).
+        With links (relayed) it also marks the inbox's update done (`commit_done`).
         """
         now = self._clock.now()
         customer = opening.customer
@@ -262,8 +262,7 @@ class Relay:
                     customer.id, conversation.id, customer_message_id, group_id, True, now, snippet
                 )
             if links:  # relayed: the update is done with this commit
-                async with finishing(tx):
-                    await tx.commit()
+                await commit_done(tx)
             else:
                 await tx.commit()
 
