@@ -18,7 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +30,7 @@ from bridge.errors import RetryLater
 from bridge.lane_locks import LaneLocks, LocalLaneLocks, holding
 from bridge.lanes import Lanes
 from bridge.model import InboxItem
-from bridge.ports import UnitOfWorkFactory
+from bridge.ports import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,49 @@ Handler = Callable[[Mapping[str, Any], str], Awaitable[None]]  # payload, lane
 GiveUp = Callable[[InboxItem, str], Awaitable[None]]
 KEEP_FINISHED = timedelta(days=7)  # longer than any platform keeps redelivering
 BATCH = 50  # pending updates read at once when draining a shared lane
+
+
+# ----- done together with the handler's last transaction --------------------------------------
+
+
+@dataclass
+class _Processing:
+    item_id: int
+    active: bool = True  # False once `_process` is over (a task started inside copies the context)
+    done: bool = False  # marked done by the handler's own transaction
+
+
+_processing: ContextVar[_Processing | None] = ContextVar("inbox_processing", default=None)
+
+
+async def commit_done(tx: UnitOfWork) -> None:
+    """Commit `tx` with the done mark of the update being processed in the same commit.
+
+    The handler's bookkeeping and the inbox's done mark then share one commit: after it,
+    the update counts as processed (a later failure, e.g. of an auto-reply, is not retried,
+    which would relay the message again). Outside an inbox handler it only commits.
+    """
+    current = _processing.get()
+    mark = current is not None and current.active and not current.done
+    if current is not None and mark:
+        await tx.inbox.finish(current.item_id, "done")
+    await tx.commit()
+    if current is not None and mark:
+        current.done = True
+
+
+@contextmanager
+def apart() -> Iterator[None]:
+    """Work done inside a handler that is not its update's (an album flushed by the next
+    message): its transactions must not mark this update done."""
+    token = _processing.set(None)
+    try:
+        yield
+    finally:
+        _processing.reset(token)
+
+
+# ----- the inbox ------------------------------------------------------------------------------
 
 
 class Inbox:
@@ -143,6 +189,15 @@ class Inbox:
                     return
 
     async def _process(self, item: InboxItem) -> None:
+        current = _Processing(item.id)
+        token = _processing.set(current)
+        try:
+            await self._process_in(item, current)
+        finally:
+            current.active = False
+            _processing.reset(token)
+
+    async def _process_in(self, item: InboxItem, current: _Processing) -> None:
         handler = self._handlers.get(item.platform)
         if handler is None:
             await self._finish(item, "failed", f"no handler for {item.platform}")
@@ -152,6 +207,9 @@ class Inbox:
             try:
                 await handler(item.payload, item.lane)
             except RetryLater as error:
+                if current.done:
+                    log.warning("update %s done, but what followed failed: %s", item.key, error)
+                    return
                 attempt += 1
                 await self._record(item, str(error))
                 if attempt >= self._attempts:
@@ -166,9 +224,12 @@ class Inbox:
                 continue
             except Exception as error:
                 log.exception("update %s failed", item.key)
+                if current.done:
+                    return
                 await self._finish(item, "failed", f"{error.__class__.__name__}: {error}")
                 return
-            await self._finish(item, "done")
+            if not current.done:
+                await self._finish(item, "done")
             return
 
     async def _tell(self, item: InboxItem, error: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -157,6 +157,21 @@ class Customer:
     @property
     def key(self) -> str:
         return f"{self.platform}:{self.external_id}"
+
+    def seen_as(self, profile: CustomerProfile, now: datetime) -> Customer:
+        """This customer as the profile they just wrote with shows them (what `upsert` stores)."""
+        language = self.language
+        if profile.language and not self.language_chosen:
+            language = profile.language[:16]
+        return replace(
+            self,
+            full_name=profile.full_name[:256],
+            username=profile.username[:64] if profile.username else None,
+            language=language,
+            profile_url=profile.profile_url,
+            details=dict(profile.details),
+            last_seen_at=now,
+        )
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,16 @@ class CustomerRepository(Protocol):
 
     async def find(self, platform: Platform, external_id: str) -> Customer | None: ...
 
+    async def find_with_latest(
+        self, platform: Platform, external_id: str
+    ) -> tuple[Customer, Conversation | None] | None:
+        """A known customer and their latest conversation, in one query."""
+        ...
+
+    async def record_activity(self, before: Customer, after: Customer) -> None:
+        """Write what changed between two versions of a customer (at least `last_seen_at`)."""
+        ...
+
 
 class ConversationRepository(Protocol):
     async def latest(self, customer_id: int) -> Conversation | None: ...

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bridge import notes
-from bridge.auto_replies import AutoReplies
+from bridge.auto_replies import AutoReplies, Plan
 from bridge.cards import customer_card
 from bridge.clock import Clock
 from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing, as_failure
+from bridge.inbox import commit_done
 from bridge.locks import KeyedLocks
 from bridge.log_context import about
 from bridge.model import (
@@ -64,6 +65,20 @@ class CardAction(StrEnum):
     UNBAN = "unban"
 
 
+@dataclass(frozen=True)
+class _Opening:
+    """A customer's message about to be relayed, and what it changes once it is."""
+
+    stored: Customer  # as the database has them
+    customer: Customer  # as this message shows them; written by `_book`
+    conversation: Conversation  # with this message counted in; written by `_book`
+    shown_before: TopicState | None  # what the topic showed before this message
+    is_new: bool
+    number: int  # the conversation's ordinal, counted only when a card or note shows it
+    reply_to: int | None  # the copy in the topic this message answers
+    came_back: bool  # the customer was unreachable until now
+
+
 class Relay:
     """The use cases; adapters call these with core types only."""
 
@@ -95,83 +110,161 @@ class Relay:
     async def customer_wrote(
         self, profile: CustomerProfile, messages: Sequence[IncomingMessage]
     ) -> bool:
-        """Relay a message (or an album) into the customer's topic; False when not relayed."""
+        """Relay a message (or an album) into the customer's topic; False when not relayed.
+
+        The common case costs one read before the copy and one write after it: the customer's
+        activity, the conversation's timestamps and state, and the message links are committed
+        together once the copy exists (a crash in between repeats the update: the documented
+        duplicate bound).
+        """
         async with self._locks.hold(f"{profile.platform}:{profile.external_id}"):
-            if await self._take_rating_comment(profile, messages):
-                return False
-            opened = await self._open_conversation(profile, messages[0].reply_to_message_id)
-            if opened is None:
-                return False
-            customer, conversation, topic_id, reply_to, is_new = opened
-            about(conversation.id)
-            try:
-                group_ids = await self._desk.relay(topic_id, messages, reply_to)
-            except TopicMissing:
-                log.warning(
-                    "topic %s of customer %s is gone; making another", topic_id, customer.id
-                )
-                customer = replace(customer, topic_id=None)
-                topic_id = await self._prepare_topic(customer, conversation, None, is_new)
-                group_ids = await self._desk.relay(topic_id, messages, None)
             now = self._clock.now()
             async with self._uow() as tx:
-                for message, group_id in zip(messages, group_ids, strict=False):
-                    await tx.links.add(
-                        customer.id,
-                        conversation.id,
-                        message.ref.message_id,
-                        group_id,
-                        True,
-                        now,
-                        message.text,
+                found = await tx.customers.find_with_latest(profile.platform, profile.external_id)
+                rated = self._rated_awaiting_comment(found, messages, now)
+                if rated is None:
+                    opening = await self._open(tx, profile, found, messages[0].reply_to_message_id)
+                else:
+                    comment = (messages[0].text or "")[:500]
+                    await tx.conversations.save(replace(rated, rating_comment=comment))
+                    await tx.commit()
+            if rated is not None:
+                assert found is not None
+                await self._thank_for_comment(found[0], messages[0].text or "")
+                return False
+            if opening is None:
+                return False
+            topic_id = await self._show(opening)
+            customer, conversation = opening.customer, opening.conversation
+            about(conversation.id)
+            try:
+                try:
+                    group_ids = await self._desk.relay(topic_id, messages, opening.reply_to)
+                except TopicMissing:
+                    log.warning(
+                        "topic %s of customer %s is gone; making another", topic_id, customer.id
                     )
-                await tx.commit()
+                    customer = replace(customer, topic_id=None)
+                    topic_id = await self._prepare_topic(customer, conversation, None, True)
+                    group_ids = await self._desk.relay(topic_id, messages, None)
+            except Exception:
+                await self._book(opening, conversation)  # not relayed, but the customer wrote
+                raise
+            customer = replace(customer, topic_id=topic_id)
+            plan = None
+            if self._auto is not None:
+                plan = await self._auto.plan(customer, conversation, messages, opening.is_new)
+                conversation = plan.conversation
+            links = [
+                (message.ref.message_id, group_id, message.text)
+                for message, group_id in zip(messages, group_ids, strict=False)
+            ]
+            await self._book(opening, conversation, links)
             self._metrics.relayed(customer.platform, "to_operators", len(messages))
             log.info("%d message(s) from customer %s relayed", len(messages), customer.id)
-            if self._auto is not None:
-                await self._auto_reply(customer, conversation, topic_id, messages, is_new)
+            if plan is not None:
+                await self._carry_out(customer, topic_id, plan)
             return True
 
     async def customer_asks_operator(self, profile: CustomerProfile) -> None:
         """ "Talk to an operator" pressed: open a conversation so the team sees the customer."""
         async with self._locks.hold(f"{profile.platform}:{profile.external_id}"):
-            opened = await self._open_conversation(profile, None)
-            if opened is not None:
-                await self._desk.post_note(opened[2], notes.asks_operator())
+            async with self._uow() as tx:
+                found = await tx.customers.find_with_latest(profile.platform, profile.external_id)
+                opening = await self._open(tx, profile, found, None)
+            if opening is not None:
+                topic_id = await self._show(opening)
+                await self._desk.post_note(topic_id, notes.asks_operator())
+                await self._book(opening, opening.conversation)
 
-    async def _open_conversation(
-        self, profile: CustomerProfile, reply_to_message_id: str | None
-    ) -> tuple[Customer, Conversation, int, int | None, bool] | None:
-        """Record the customer's activity and make sure their topic shows it; None if banned."""
+    async def _open(
+        self,
+        tx: UnitOfWork,
+        profile: CustomerProfile,
+        found: tuple[Customer, Conversation | None] | None,
+        reply_to_message_id: str | None,
+    ) -> _Opening | None:
+        """Make sure the customer has an open conversation; None if they are banned.
+
+        Writes (and commits) only what must exist before the copy: a new customer, a new
+        conversation, the end of unreachability. The rest waits for `_book`.
+        """
         now = self._clock.now()
-        async with self._uow() as tx:
-            customer = await tx.customers.upsert(profile, now)
-            if customer.banned:
-                await tx.commit()
-                log.info("message from banned customer %s not relayed", customer.id)
-                return None
-            previous = await tx.conversations.latest(customer.id)
-            conversation = previous
-            is_new = conversation is None or not conversation.is_open
-            if conversation is None or not conversation.is_open:
-                offline = self._auto is not None and self._auto.is_offline(now)
-                conversation = await tx.conversations.start(customer.id, now, offline)
-            conversation = replace(conversation, last_customer_message_at=now)
-            conversation = replace(conversation, state=conversation.open_state)
-            await tx.conversations.save(conversation)
+        wrote = False
+        if found is None:
+            stored, previous = await tx.customers.upsert(profile, now), None
+            wrote = True
+        else:
+            stored, previous = found
+        customer = stored.seen_as(profile, now)
+        if customer.banned:
+            await tx.customers.record_activity(stored, customer)
+            await tx.commit()
+            log.info("message from banned customer %s not relayed", customer.id)
+            return None
+        is_new = previous is None or not previous.is_open
+        conversation = previous
+        if conversation is None or is_new:
+            offline = self._auto is not None and self._auto.is_offline(now)
+            conversation = await tx.conversations.start(customer.id, now, offline)
+            wrote = True
+        conversation = replace(conversation, last_customer_message_at=now)
+        conversation = replace(conversation, state=conversation.open_state)
+        number = 1  # only a new conversation's note and a new topic's card show it
+        if is_new or customer.topic_id is None:
             number = await tx.conversations.count(customer.id)
-            reply_to = None
-            if reply_to_message_id:
-                reply_to = await tx.links.group_message_for(customer.id, reply_to_message_id)
-            came_back = customer.unreachable is not None
-            if came_back:
-                await tx.customers.set_unreachable(customer.id, None)
+        reply_to = None
+        if reply_to_message_id:
+            reply_to = await tx.links.group_message_for(customer.id, reply_to_message_id)
+        came_back = customer.unreachable is not None
+        if came_back:
+            await tx.customers.set_unreachable(customer.id, None)
+            stored = replace(stored, unreachable=None)
+            customer = replace(customer, unreachable=None)
+            wrote = True
+        if wrote:
             await tx.commit()
         shown_before = previous.state if previous else None
-        topic_id = await self._prepare_topic(customer, conversation, shown_before, is_new, number)
-        if came_back:
+        return _Opening(
+            stored, customer, conversation, shown_before, is_new, number, reply_to, came_back
+        )
+
+    async def _show(self, opening: _Opening) -> int:
+        """The customer's topic, showing the conversation's state; returns its id."""
+        topic_id = await self._prepare_topic(
+            opening.customer,
+            opening.conversation,
+            opening.shown_before,
+            opening.is_new,
+            opening.number,
+        )
+        if opening.came_back:
             await self._desk.post_note(topic_id, notes.customer_back())
-        return customer, conversation, topic_id, reply_to, is_new
+        return topic_id
+
+    async def _book(
+        self,
+        opening: _Opening,
+        conversation: Conversation,
+        links: Sequence[tuple[str, int, str | None]] = (),
+    ) -> None:
+        """One transaction: the customer's activity, the conversation, the message links.
+
+        With links (relayed) it also marks the inbox's update done (`commit_done`).
+        """
+        now = self._clock.now()
+        customer = opening.customer
+        async with self._uow() as tx:
+            await tx.customers.record_activity(opening.stored, customer)
+            await tx.conversations.save(conversation)
+            for customer_message_id, group_id, snippet in links:
+                await tx.links.add(
+                    customer.id, conversation.id, customer_message_id, group_id, True, now, snippet
+                )
+            if links:  # relayed: the update is done with this commit
+                await commit_done(tx)
+            else:
+                await tx.commit()
 
     async def _prepare_topic(
         self,
@@ -211,21 +304,9 @@ class Relay:
     def _topic_name(self, customer: Customer, conversation: Conversation) -> str:
         return topic_name_for(customer, conversation)
 
-    async def _auto_reply(
-        self,
-        customer: Customer,
-        conversation: Conversation,
-        topic_id: int,
-        messages: Sequence[IncomingMessage],
-        is_new: bool,
-    ) -> None:
-        assert self._auto is not None
-        plan = await self._auto.plan(customer, conversation, messages, is_new)
+    async def _carry_out(self, customer: Customer, topic_id: int, plan: Plan) -> None:
+        """The auto-replies' notes and screens (the conversation was saved with the links)."""
         channel = self._channels.get(customer.platform)
-        if plan.conversation != conversation:
-            async with self._uow() as tx:
-                await tx.conversations.save(plan.conversation)
-                await tx.commit()
         for note in plan.notes:
             await self._desk.post_note(topic_id, note)
         for screen in plan.screens if channel is not None else ():
@@ -553,27 +634,29 @@ class Relay:
                 await tx.commit()
         return self._ratings.text("comment_thanks", language)
 
-    async def _take_rating_comment(
-        self, profile: CustomerProfile, messages: Sequence[IncomingMessage]
-    ) -> bool:
-        """A text right after rating is the rating's comment, not a new question."""
+    def _rated_awaiting_comment(
+        self,
+        found: tuple[Customer, Conversation | None] | None,
+        messages: Sequence[IncomingMessage],
+        now: datetime,
+    ) -> Conversation | None:
+        """The just-rated conversation when this text is its comment, not a new question."""
         text = messages[0].text if messages[0].kind is ContentKind.TEXT else None
-        if self._ratings is None or not text:
-            return False
-        now = self._clock.now()
-        async with self._uow() as tx:
-            customer, conversation = await self._latest_of(tx, profile)
-            if (
-                customer is None
-                or conversation is None
-                or conversation.is_open
-                or conversation.rated_at is None
-                or conversation.rating_comment is not None
-                or now - conversation.rated_at > COMMENT_WINDOW
-            ):
-                return False
-            await tx.conversations.save(replace(conversation, rating_comment=text[:500]))
-            await tx.commit()
+        if self._ratings is None or not text or found is None:
+            return None
+        conversation = found[1]
+        if (
+            conversation is None
+            or conversation.is_open
+            or conversation.rated_at is None
+            or conversation.rating_comment is not None
+            or now - conversation.rated_at > COMMENT_WINDOW
+        ):
+            return None
+        return conversation
+
+    async def _thank_for_comment(self, customer: Customer, text: str) -> None:
+        assert self._ratings is not None
         if customer.topic_id is not None:
             await self._desk.post_note(customer.topic_id, notes.rating_comment(text))
         channel = self._channels.get(customer.platform)
@@ -585,7 +668,6 @@ class Relay:
                 await channel.send_screen(customer, thanks)
             except (DeliveryFailed, RetryLater) as error:
                 log.info("thanks for a comment not delivered: %s", error)
-        return True
 
     async def _number_of(self, customer_id: int, conversation_id: int) -> int:
         """The ordinal of a conversation among the customer's, for notes about older ones."""

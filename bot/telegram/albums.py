@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from aiogram.types import Message
 
+from bridge.inbox import apart
+
 AlbumHandler = Callable[[list[Message]], Awaitable[None]]
 Spawn = Callable[[str, Callable[[], Awaitable[object]]], None]  # run a job in a lane
 
@@ -53,7 +55,8 @@ class AlbumCollector:
         if pending.timer:
             pending.timer.cancel()
         items = sorted(pending.items, key=lambda m: m.message_id)
-        await pending.handler(items)
+        with apart():  # maybe inside the next message's update: not that update's work
+            await pending.handler(items)
 
     @property
     def waiting(self) -> int:

@@ -42,12 +42,28 @@ def _check_sqlite_folder(url: str) -> None:
         )
 
 
+def _sqlite_file(url: str) -> bool:
+    database = make_url(url).database
+    return bool(database) and database != ":memory:" and "mode=memory" not in (database or "")
+
+
 def make_engine(url: str) -> AsyncEngine:
-    """An engine tuned per backend: SQLite gets WAL, a busy timeout and foreign keys."""
+    """An engine tuned per backend: SQLite gets WAL, a busy timeout and foreign keys.
+
+    A SQLite file gets one pooled connection. SQLite has one writer anyway; with several
+    connections, transactions of concurrent lanes collided on its write lock, each waiting
+    in the busy handler (sleeping, holding a pooled connection, then "database is locked"
+    under load) and every connection's thread competing for the GIL. Through one connection
+    they queue in the pool instead (first come, first served), and since no transaction
+    spans a platform call, each holds it for a moment only.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
     if url.startswith("sqlite"):
         _check_sqlite_folder(url)
+        if _sqlite_file(url):
+            options.update(pool_size=1, max_overflow=0)
     try:
-        engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+        engine = create_async_engine(url, **options)
     except (ArgumentError, NoSuchModuleError, InvalidRequestError, ImportError, ValueError) as exc:
         raise ConfigError(
             f"DATABASE_URL is not a usable async SQLAlchemy URL ({exc.__class__.__name__}): "

@@ -6,9 +6,12 @@ from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, String, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from bridge.model import (
     Conversation,
@@ -40,7 +43,76 @@ def _aware(moment: datetime | str | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def _customer(row: CustomerRow) -> Customer:
+# The hot path (a customer's message relayed) runs these Core statements, built once: no ORM
+# unit of work, no identity map, no per-call statement construction or coercion.
+_CUSTOMERS: Table = CustomerRow.__table__  # type: ignore[assignment]
+_CONVERSATIONS: Table = ConversationRow.__table__  # type: ignore[assignment]
+_LINKS: Table = MessageLinkRow.__table__  # type: ignore[assignment]
+_INBOX: Table = InboxRow.__table__  # type: ignore[assignment]
+_CONVERSATION_PREFIX = "conversation_"
+_LATEST_CONVERSATION_ID = (
+    select(func.max(_CONVERSATIONS.c.id))
+    .where(_CONVERSATIONS.c.customer_id == _CUSTOMERS.c.id)
+    .correlate(_CUSTOMERS)
+    .scalar_subquery()
+)
+_CUSTOMER_WITH_LATEST = (
+    select(
+        *_CUSTOMERS.c,
+        *(column.label(_CONVERSATION_PREFIX + column.name) for column in _CONVERSATIONS.c),
+    )
+    .select_from(
+        _CUSTOMERS.outerjoin(_CONVERSATIONS, _CONVERSATIONS.c.id == _LATEST_CONVERSATION_ID)
+    )
+    .where(
+        _CUSTOMERS.c.platform == bindparam("platform"),
+        _CUSTOMERS.c.external_id == bindparam("external_id"),
+    )
+)
+_SAVE_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "state",
+                "first_operator_reply_at",
+                "last_customer_message_at",
+                "last_operator_message_at",
+                "closed_at",
+                "offline_reply_for",
+                "faq_offered",
+                "faq_helped",
+                "rating",
+                "rating_comment",
+                "rated_at",
+                "sla_alerted_at",
+            )
+        }
+    )
+)
+_ADD_LINK = insert(_LINKS)
+# a redelivered key inserts nothing and returns no id
+_ADD_INBOX: dict[str, Executable] = {
+    "sqlite": sqlite_insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(_INBOX.c.id),
+    "postgresql": postgresql_insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(_INBOX.c.id),
+}
+_FINISH_INBOX = (
+    update(_INBOX)
+    .where(_INBOX.c.id == bindparam("item_id"))
+    .values(
+        state=bindparam("state"),
+        last_error=func.coalesce(bindparam("error", type_=String), _INBOX.c.last_error),
+    )
+)
+
+
+def _customer(row: CustomerRow | Row[Any]) -> Customer:
     return Customer(
         id=row.id,
         platform=Platform(row.platform),
@@ -57,6 +129,32 @@ def _customer(row: CustomerRow) -> Customer:
         last_seen_at=row.last_seen_at,
         unreachable=row.unreachable,
         language_chosen=row.language_chosen,
+    )
+
+
+def _conversation_of(row: Row[Any]) -> Conversation | None:
+    """The conversation half of a `_CUSTOMER_WITH_LATEST` row; None when there is none."""
+    values = row._mapping
+    p = _CONVERSATION_PREFIX
+    if values[p + "id"] is None:
+        return None
+    return Conversation(
+        id=values[p + "id"],
+        customer_id=values[p + "customer_id"],
+        opened_at=values[p + "opened_at"],
+        state=TopicState(values[p + "state"]),
+        first_operator_reply_at=values[p + "first_operator_reply_at"],
+        last_customer_message_at=values[p + "last_customer_message_at"],
+        last_operator_message_at=values[p + "last_operator_message_at"],
+        closed_at=values[p + "closed_at"],
+        opened_offline=values[p + "opened_offline"],
+        offline_reply_for=values[p + "offline_reply_for"],
+        faq_offered=values[p + "faq_offered"],
+        faq_helped=values[p + "faq_helped"],
+        rating=values[p + "rating"],
+        rating_comment=values[p + "rating_comment"],
+        rated_at=values[p + "rated_at"],
+        sla_alerted_at=values[p + "sla_alerted_at"],
     )
 
 
@@ -110,6 +208,31 @@ class SqlCustomers:
         row.last_seen_at = now
         await self._session.flush()
         return _customer(row)
+
+    async def find_with_latest(
+        self, platform: Platform, external_id: str
+    ) -> tuple[Customer, Conversation | None] | None:
+        """A known customer and their latest conversation, in one query."""
+        row = (
+            await self._session.execute(
+                _CUSTOMER_WITH_LATEST, {"platform": platform.value, "external_id": external_id}
+            )
+        ).first()
+        if row is None:
+            return None
+        return _customer(row), _conversation_of(row)
+
+    async def record_activity(self, before: Customer, after: Customer) -> None:
+        """Write what changed between two versions of a customer (at least `last_seen_at`)."""
+        values: dict[str, Any] = {"last_seen_at": after.last_seen_at}
+        for name in ("full_name", "username", "language", "profile_url"):
+            if getattr(after, name) != getattr(before, name):
+                values[name] = getattr(after, name)
+        if dict(after.details) != dict(before.details):
+            values["details"] = dict(after.details)
+        await self._session.execute(
+            update(_CUSTOMERS).where(_CUSTOMERS.c.id == after.id).values(values)
+        )
 
     async def get(self, customer_id: int) -> Customer | None:
         row = await self._session.get(CustomerRow, customer_id)
@@ -202,22 +325,22 @@ class SqlConversations:
 
     async def save(self, conversation: Conversation) -> None:
         await self._session.execute(
-            update(ConversationRow)
-            .where(ConversationRow.id == conversation.id)
-            .values(
-                state=conversation.state.value,
-                first_operator_reply_at=conversation.first_operator_reply_at,
-                last_customer_message_at=conversation.last_customer_message_at,
-                last_operator_message_at=conversation.last_operator_message_at,
-                closed_at=conversation.closed_at,
-                offline_reply_for=conversation.offline_reply_for,
-                faq_offered=conversation.faq_offered,
-                faq_helped=conversation.faq_helped,
-                rating=conversation.rating,
-                rating_comment=conversation.rating_comment,
-                rated_at=conversation.rated_at,
-                sla_alerted_at=conversation.sla_alerted_at,
-            )
+            _SAVE_CONVERSATION,
+            {
+                "conversation_id": conversation.id,
+                "state": conversation.state.value,
+                "first_operator_reply_at": conversation.first_operator_reply_at,
+                "last_customer_message_at": conversation.last_customer_message_at,
+                "last_operator_message_at": conversation.last_operator_message_at,
+                "closed_at": conversation.closed_at,
+                "offline_reply_for": conversation.offline_reply_for,
+                "faq_offered": conversation.faq_offered,
+                "faq_helped": conversation.faq_helped,
+                "rating": conversation.rating,
+                "rating_comment": conversation.rating_comment,
+                "rated_at": conversation.rated_at,
+                "sla_alerted_at": conversation.sla_alerted_at,
+            },
         )
 
     async def mark_sla_alerted(
@@ -298,18 +421,19 @@ class SqlMessageLinks:
         snippet: str | None = None,
         operator: Operator | None = None,
     ) -> None:
-        self._session.add(
-            MessageLinkRow(
-                customer_id=customer_id,
-                conversation_id=conversation_id,
-                customer_message_id=customer_message_id,
-                group_message_id=group_message_id,
-                from_customer=from_customer,
-                created_at=now,
-                snippet=snippet[:200] if snippet else None,
-                operator_id=operator.id if operator else None,
-                operator_name=operator.name[:128] if operator else None,
-            )
+        await self._session.execute(
+            _ADD_LINK,
+            {
+                "customer_id": customer_id,
+                "conversation_id": conversation_id,
+                "customer_message_id": customer_message_id,
+                "group_message_id": group_message_id,
+                "from_customer": from_customer,
+                "created_at": now,
+                "snippet": snippet[:200] if snippet else None,
+                "operator_id": operator.id if operator else None,
+                "operator_name": operator.name[:128] if operator else None,
+            },
         )
 
     async def group_message_for(self, customer_id: int, customer_message_id: str) -> int | None:
@@ -343,15 +467,20 @@ class SqlInbox:
         self, key: str, lane: str, platform: str, payload: dict[str, Any], now: datetime
     ) -> int | None:
         """Store an update; None when its key was seen before (a redelivery)."""
-        row = InboxRow(
-            key=key[:160],
-            lane=lane[:160],
-            platform=platform,
-            payload=payload,
-            received_at=now,
-            state="pending",
-            attempts=0,
-        )
+        values = {
+            "key": key[:160],
+            "lane": lane[:160],
+            "platform": platform,
+            "payload": payload,
+            "received_at": now,
+            "state": "pending",
+            "attempts": 0,
+        }
+        statement = _ADD_INBOX.get(self._session.get_bind().dialect.name)
+        if statement is not None:  # one statement, no savepoint
+            item_id: int | None = await self._session.scalar(statement, values)
+            return item_id
+        row = InboxRow(**values)
         try:
             async with self._session.begin_nested():
                 self._session.add(row)
@@ -396,10 +525,10 @@ class SqlInbox:
         )
 
     async def finish(self, item_id: int, state: str, error: str | None = None) -> None:
-        values: dict[str, Any] = {"state": state}
-        if error is not None:
-            values["last_error"] = error[:500]
-        await self._session.execute(update(InboxRow).where(InboxRow.id == item_id).values(**values))
+        await self._session.execute(
+            _FINISH_INBOX,
+            {"item_id": item_id, "state": state, "error": error[:500] if error else error},
+        )
 
     async def prune(self, before: datetime) -> int:
         """Forget finished updates older than the redelivery window."""

@@ -44,8 +44,7 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._session.rollback()
-        await self._session.close()
+        await self._session.close()  # rolls back whatever was not committed
 
     async def commit(self) -> None:
         await self._session.commit()

@@ -1,0 +1,68 @@
+"""The inbox's done mark can share the handler's last commit (`commit_done`); real SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bridge.errors import RetryLater
+from bridge.inbox import Inbox, apart, commit_done
+from bridge.lanes import Lanes
+from bridge.storage.database import make_engine, make_sessions, migrate
+from bridge.storage.tables import InboxRow
+from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
+from tests.core_fakes import FixedClock
+
+
+@pytest.fixture
+async def uow(tmp_path: Path) -> AsyncIterator[SqlUnitOfWorkFactory]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
+    await migrate(engine)
+    yield SqlUnitOfWorkFactory(make_sessions(engine))
+    await engine.dispose()
+
+
+async def states(uow: SqlUnitOfWorkFactory) -> dict[str, str]:
+    async with uow() as tx:
+        rows = await tx._session.execute(select(InboxRow.key, InboxRow.state))
+        return {row.key: row.state for row in rows}
+
+
+async def test_done_with_the_handlers_commit_and_not_retried_after_it(
+    uow: SqlUnitOfWorkFactory,
+) -> None:
+    calls: list[str] = []
+
+    async def handler(payload: Mapping[str, Any], lane: str) -> None:
+        calls.append(payload["n"])
+        async with uow() as tx:
+            await commit_done(tx)
+            assert (await states(uow))[f"k{payload['n']}"] == "done"  # with that commit
+        raise RetryLater("an auto-reply after the relay failed")
+
+    inbox = Inbox(uow, Lanes(), FixedClock(), {"test": handler}, first_delay=0.01)
+    task = await inbox.accept("k1", "lane", "test", {"n": "1"})
+    assert task is not None
+    await task
+    assert calls == ["1"]  # a retry would relay the message again
+    assert await states(uow) == {"k1": "done"}
+
+
+async def test_work_apart_leaves_the_update_to_the_inbox(
+    uow: SqlUnitOfWorkFactory,
+) -> None:
+    async def handler(payload: Mapping[str, Any], lane: str) -> None:
+        with apart():  # e.g. an album flushed by this update: not this update's work
+            async with uow() as tx:
+                await commit_done(tx)
+        assert (await states(uow))["k1"] == "pending"
+
+    inbox = Inbox(uow, Lanes(), FixedClock(), {"test": handler})
+    task = await inbox.accept("k1", "lane", "test", {"n": "1"})
+    assert task is not None
+    await task
+    assert await states(uow) == {"k1": "done"}  # by the inbox itself
