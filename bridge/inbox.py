@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
 from bridge.clock import Clock
 from bridge.errors import RetryLater
 from bridge.lane_locks import LaneLocks, LocalLaneLocks, holding
@@ -38,6 +41,9 @@ Handler = Callable[[Mapping[str, Any], str], Awaitable[None]]  # payload, lane
 GiveUp = Callable[[InboxItem, str], Awaitable[None]]
 KEEP_FINISHED = timedelta(days=7)  # longer than any platform keeps redelivering
 BATCH = 50  # pending updates read at once when draining a shared lane
+# The database was busy or away for a moment (a pool wait ran out, a lock, a dropped
+# connection): worth another attempt, like a platform's 5xx, rather than giving the update up.
+RETRYABLE = (RetryLater, OperationalError, InterfaceError, PoolTimeout)
 
 
 # ----- done together with the handler's last transaction --------------------------------------
@@ -206,7 +212,7 @@ class Inbox:
         while True:
             try:
                 await handler(item.payload, item.lane)
-            except RetryLater as error:
+            except RETRYABLE as error:
                 if current.done:
                     log.warning("update %s done, but what followed failed: %s", item.key, error)
                     return
@@ -217,7 +223,8 @@ class Inbox:
                     await self._finish(item, "failed", str(error))
                     await self._tell(item, str(error))
                     return
-                delay = max(error.seconds, self._first_delay * 2 ** (attempt - 1))
+                asked = error.seconds if isinstance(error, RetryLater) else 0.0
+                delay = max(asked, self._first_delay * 2 ** (attempt - 1))
                 delay *= 0.75 + random.random() / 2  # noqa: S311 - jitter, not security
                 log.warning("update %s: %s; again in %.1fs", item.key, error, delay)
                 await asyncio.sleep(delay)

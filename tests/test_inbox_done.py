@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bridge.errors import RetryLater
 from bridge.inbox import Inbox, apart, commit_done
@@ -66,3 +69,21 @@ async def test_work_apart_leaves_the_update_to_the_inbox(
     assert task is not None
     await task
     assert await states(uow) == {"k1": "done"}  # by the inbox itself
+
+
+async def test_a_database_hiccup_is_retried_not_given_up(uow: SqlUnitOfWorkFactory) -> None:
+    calls: list[str] = []
+
+    async def handler(payload: Mapping[str, Any], lane: str) -> None:
+        calls.append(payload["n"])
+        if len(calls) == 1:  # what SQLAlchemy raises when the pool wait or the lock ran out
+            raise PoolTimeout("QueuePool limit of size 1 overflow 0 reached")
+        if len(calls) == 2:
+            raise OperationalError("INSERT ...", {}, sqlite3.OperationalError("database is locked"))
+
+    inbox = Inbox(uow, Lanes(), FixedClock(), {"test": handler}, first_delay=0.01)
+    task = await inbox.accept("k1", "lane", "test", {"n": "1"})
+    assert task is not None
+    await task
+    assert calls == ["1", "1", "1"]
+    assert await states(uow) == {"k1": "done"}

@@ -61,7 +61,8 @@ def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         _check_sqlite_folder(url)
         if _sqlite_file(url):
-            options.update(pool_size=1, max_overflow=0)
+            # a backlog of lanes may queue longer than the default 30 s; each turn is short
+            options.update(pool_size=1, max_overflow=0, pool_timeout=600)
     try:
         engine = create_async_engine(url, **options)
     except (ArgumentError, NoSuchModuleError, InvalidRequestError, ImportError, ValueError) as exc:
