@@ -53,7 +53,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngi
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert {"customers", "conversations", "message_links", "inbox"} <= tables
-    assert version == "0008"
+    assert version == "0009"
 
 
 async def test_customer_upsert_keeps_first_contact_and_is_unique(engine: AsyncEngine) -> None:

@@ -81,7 +81,11 @@ class CustomerRow(Base):
 
 class ConversationRow(Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_customer_opened", "customer_id", "opened_at"),)
+    __table_args__ = (
+        Index("ix_conversations_customer_opened", "customer_id", "opened_at"),
+        Index("ix_conversations_state_closed", "state", "closed_at"),
+        Index("ix_conversations_opened_at", "opened_at"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
@@ -108,6 +112,7 @@ class MessageLinkRow(Base):
     __table_args__ = (
         Index("ix_message_links_customer_message", "customer_id", "customer_message_id"),
         Index("ix_message_links_group_message", "group_message_id"),
+        Index("ix_message_links_conversation_created", "conversation_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
