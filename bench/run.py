@@ -28,7 +28,7 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -370,6 +370,8 @@ def bridge_settings(fakes: Fakes, database_url: str) -> Settings:
         "rate_limit_group_per_minute": 0,
         "rate_limit_global_per_second": 0,
         "webhook_wait_seconds": 0,
+        # the SLA reminder is periodic work, not a message's cost: keep it out of the rows
+        "sla_first_response_seconds": 24 * 3600,
         "log_level": "WARNING",
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -704,18 +706,28 @@ def machine() -> dict[str, str]:
 
 
 def _cost_verdict(backend: str, rows: dict[int, Result]) -> tuple[str, str, str, bool]:
+    """Cost is CPU per message and the typical (p50) latency; the mean is shown too, but a few
+    stalls of other work move it up or down by more than the cost of a message does."""
     sizes = sorted(rows)
-    base = rows[sizes[0]].mean_ms
-    spreads = {n: rows[n].mean_ms / base - 1 for n in sizes}
-    worst = max(spreads.values(), key=abs)
-    cpu_base = rows[sizes[0]].cpu_ms
-    spread_text = ", ".join(f"{n:,}: {spreads[n]:+.0%}" for n in sizes[1:])
-    cpu_text = ", ".join(f"{n:,}: {rows[n].cpu_ms / cpu_base - 1:+.0%}" for n in sizes[1:])
+    first = rows[sizes[0]]
+
+    def spreads(value: Callable[[Result], float]) -> dict[int, float]:
+        return {n: value(rows[n]) / value(first) - 1 for n in sizes[1:]}
+
+    cpu = spreads(lambda r: r.cpu_ms)
+    p50 = spreads(lambda r: r.ms(50))
+    mean = spreads(lambda r: r.mean_ms)
+
+    def text(found: dict[int, float]) -> str:
+        return ", ".join(f"{n:,}: {v:+.0%}" for n, v in found.items())
+
+    worst = max((*cpu.values(), *p50.values()), key=abs, default=0.0)
     return (
         f"Per-message cost, {sizes[0]:,} → {sizes[-1]:,} customers ({backend})",
-        f"within ±{TARGET_SPREAD:.0%}",
-        f"mean latency vs {sizes[0]:,}: {spread_text} "
-        f"({base:.1f} ms at {sizes[0]:,}); CPU per message: {cpu_text}",
+        f"within ±{TARGET_SPREAD:.0%} (CPU per message and p50)",
+        f"CPU per message vs {sizes[0]:,}: {text(cpu)} ({first.cpu_ms:.1f} ms at "
+        f"{sizes[0]:,}); p50: {text(p50)} ({first.ms(50):.1f} ms); mean (not judged): "
+        f"{text(mean)}",
         abs(worst) <= TARGET_SPREAD,
     )
 
@@ -915,8 +927,12 @@ The targets are set for a 2-core machine, SQLite, one process; this machine has
   conversation, the rest are fillers ({share} Viber) whose conversation is closed (history),
   generated inside the database by one `INSERT ... SELECT` from a recursive CTE, then one
   `INSERT ... SELECT` for all conversations. After a warm-up of one message per
-  active customer, {cfg.scale_messages:,} messages at {cfg.scale_rate:.0f}/s; the per-message
-  cost is their mean latency. RSS is VmRSS of the process from `/proc/self/status`.
+  active customer, {cfg.scale_messages:,} messages at {cfg.scale_rate:.0f}/s. The per-message
+  cost is judged by CPU per message and p50 latency; the mean is shown too but not judged,
+  since one stall of other work (a checkpoint, a periodic job) moves it by more than a message
+  costs, up or down from row to row. The SLA reminder is set to a day in every row (it is a
+  periodic job whose reminders would otherwise land in the middle of the rows). RSS is VmRSS of
+  the process from `/proc/self/status`.
 {pg_method}
 
 ## Caveats
@@ -937,7 +953,7 @@ The targets are set for a 2-core machine, SQLite, one process; this machine has
 ## Leads
 
 {leads}
-"""
+"""  # noqa: S608 - prose that mentions SQL, not a query
 
 
 def print_figures(cfg: Config, f: Figures) -> None:
