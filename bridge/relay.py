@@ -466,6 +466,7 @@ class Relay:
                     operator,
                 )
             await tx.conversations.save(conversation)
+            await tx.conversations.clear_sla_alert(conversation.id)
             await tx.commit()
         mark = DeliveryMark.SENT if channel.receipts else DeliveryMark.DELIVERED
         for message in messages:
@@ -755,8 +756,10 @@ class Relay:
                         state=TopicState.ANSWERED if conversation.is_open else conversation.state,
                         first_operator_reply_at=conversation.first_operator_reply_at or now,
                         last_operator_message_at=now,
+                        sla_alerted_at=None,  # answered: the ⏰ mark clears
                     )
                     await tx.conversations.save(conversation)
+                    await tx.conversations.clear_sla_alert(conversation.id)
                 await tx.commit()
             await self._desk.post_note(topic_id, notes.faq_sent(operator.name, question))
             if conversation is not None and conversation.is_open:

@@ -163,3 +163,34 @@ async def test_waiting_counts_from_the_first_message_after_the_last_answer(
     assert waiting == {customer.id: later, other.id: NOW + timedelta(minutes=3)}
     assert waiting[customer.id].tzinfo is not None
     assert {c.full_name for c in found.values()} == {"Taras Shevchenko", "Never answered"}
+
+
+async def test_the_sla_mark_survives_other_writes_and_is_set_once(engine: AsyncEngine) -> None:
+    """Two replicas: one posts the reminder while the other saves the relayed message."""
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    async with uow() as tx:
+        customer = await tx.customers.upsert(PROFILE, NOW)
+        conversation = await tx.conversations.start(customer.id, NOW)
+        await tx.commit()
+    read_before_the_mark = replace(conversation, state=TopicState.WAITING)
+    async with uow() as tx:
+        await tx.conversations.save(read_before_the_mark)
+        assert await tx.conversations.mark_sla_alerted(conversation.id, NOW, NOW)
+        await tx.commit()
+    async with uow() as tx:  # the other replica's reminder finds it marked already
+        assert not await tx.conversations.mark_sla_alerted(conversation.id, NOW, NOW)
+        await tx.conversations.save(read_before_the_mark)  # a stale copy, without the mark
+        await tx.commit()
+    async with uow() as tx:
+        stored = await tx.conversations.get(conversation.id)
+        assert stored is not None and stored.sla_alerted_at == NOW  # not undone by the save
+        answered = replace(stored, state=TopicState.ANSWERED)
+        await tx.conversations.save(answered)
+        await tx.conversations.clear_sla_alert(conversation.id)
+        await tx.commit()
+    later = NOW + timedelta(minutes=5)
+    async with uow() as tx:
+        stored = await tx.conversations.get(conversation.id)
+        assert stored is not None and stored.sla_alerted_at is None
+        # answered meanwhile: a reminder that read it as waiting must not mark it
+        assert not await tx.conversations.mark_sla_alerted(conversation.id, later, later)

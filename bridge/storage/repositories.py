@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -87,7 +88,6 @@ _SAVE_CONVERSATION = (
                 "rating",
                 "rating_comment",
                 "rated_at",
-                "sla_alerted_at",
             )
         }
     )
@@ -132,51 +132,22 @@ def _customer(row: CustomerRow | Row[Any]) -> Customer:
     )
 
 
+def _conversation_from(column: Callable[[str], Any]) -> Conversation:
+    """The core type from a row, by column name: its fields are the table's columns."""
+    values = {field.name: column(field.name) for field in fields(Conversation)}
+    return Conversation(**{**values, "state": TopicState(values["state"])})
+
+
 def _conversation_of(row: Row[Any]) -> Conversation | None:
     """The conversation half of a `_CUSTOMER_WITH_LATEST` row; None when there is none."""
     values = row._mapping
-    p = _CONVERSATION_PREFIX
-    if values[p + "id"] is None:
+    if values[_CONVERSATION_PREFIX + "id"] is None:
         return None
-    return Conversation(
-        id=values[p + "id"],
-        customer_id=values[p + "customer_id"],
-        opened_at=values[p + "opened_at"],
-        state=TopicState(values[p + "state"]),
-        first_operator_reply_at=values[p + "first_operator_reply_at"],
-        last_customer_message_at=values[p + "last_customer_message_at"],
-        last_operator_message_at=values[p + "last_operator_message_at"],
-        closed_at=values[p + "closed_at"],
-        opened_offline=values[p + "opened_offline"],
-        offline_reply_for=values[p + "offline_reply_for"],
-        faq_offered=values[p + "faq_offered"],
-        faq_helped=values[p + "faq_helped"],
-        rating=values[p + "rating"],
-        rating_comment=values[p + "rating_comment"],
-        rated_at=values[p + "rated_at"],
-        sla_alerted_at=values[p + "sla_alerted_at"],
-    )
+    return _conversation_from(lambda name: values[_CONVERSATION_PREFIX + name])
 
 
 def _conversation(row: ConversationRow) -> Conversation:
-    return Conversation(
-        id=row.id,
-        customer_id=row.customer_id,
-        opened_at=row.opened_at,
-        state=TopicState(row.state),
-        first_operator_reply_at=row.first_operator_reply_at,
-        last_customer_message_at=row.last_customer_message_at,
-        last_operator_message_at=row.last_operator_message_at,
-        closed_at=row.closed_at,
-        opened_offline=row.opened_offline,
-        offline_reply_for=row.offline_reply_for,
-        faq_offered=row.faq_offered,
-        faq_helped=row.faq_helped,
-        rating=row.rating,
-        rating_comment=row.rating_comment,
-        rated_at=row.rated_at,
-        sla_alerted_at=row.sla_alerted_at,
-    )
+    return _conversation_from(lambda name: getattr(row, name))
 
 
 class SqlCustomers:
@@ -197,15 +168,13 @@ class SqlCustomers:
                 first_seen_at=now,
                 banned=False,
                 language_chosen=False,
+                full_name="",
+                details={},
             )
             self._session.add(row)
-        row.full_name = profile.full_name[:256]
-        row.username = profile.username[:64] if profile.username else None
-        if profile.language and not row.language_chosen:
-            row.language = profile.language[:16]
-        row.profile_url = profile.profile_url
-        row.details = dict(profile.details)
-        row.last_seen_at = now
+        seen = _customer(row).seen_as(profile, now)  # one rule for what a profile changes
+        row.full_name, row.username, row.language = seen.full_name, seen.username, seen.language
+        row.profile_url, row.details, row.last_seen_at = seen.profile_url, dict(seen.details), now
         await self._session.flush()
         return _customer(row)
 
@@ -339,21 +308,33 @@ class SqlConversations:
                 "rating": conversation.rating,
                 "rating_comment": conversation.rating_comment,
                 "rated_at": conversation.rated_at,
-                "sla_alerted_at": conversation.sla_alerted_at,
             },
+        )
+
+    async def clear_sla_alert(self, conversation_id: int) -> None:
+        """An operator answered: the ⏰ mark goes (the reminder's column has its own writes)."""
+        await self._session.execute(
+            update(ConversationRow)
+            .where(
+                ConversationRow.id == conversation_id, ConversationRow.sla_alerted_at.is_not(None)
+            )
+            .values(sla_alerted_at=None)
         )
 
     async def mark_sla_alerted(
         self, conversation_id: int, when: datetime, waiting_since: datetime
     ) -> bool:
-        """Only this column: the reminder must not overwrite an answer saved meanwhile.
+        """Only this column, which `save` never writes: a reminder and a relayed message (or an
+        answer) on two replicas cannot undo each other.
 
-        Conditional, so of several replicas checking at once exactly one gets True and posts.
+        Conditional, so of several replicas checking at once exactly one gets True and posts,
+        and none marks a conversation that was answered in the meantime.
         """
         result = await self._session.execute(
             update(ConversationRow)
             .where(
                 ConversationRow.id == conversation_id,
+                ConversationRow.state.in_((TopicState.NEW.value, TopicState.WAITING.value)),
                 (ConversationRow.sla_alerted_at.is_(None))
                 | (ConversationRow.sla_alerted_at < waiting_since),
             )
