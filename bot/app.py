@@ -11,8 +11,6 @@ from datetime import timedelta
 
 import aiohttp
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -42,6 +40,7 @@ from bot.telegram.operator_router import operator_router, setup_router
 from bot.telegram.polling import poll
 from bot.telegram.rate_limit import RateLimiter
 from bot.telegram.sending import TelegramSender
+from bot.telegram.session import telegram_session
 from bot.telegram.startup_checks import check_telegram
 from bot.telegram.uploads import ForeignUploader
 from bot.viber.api import ViberApi
@@ -77,10 +76,9 @@ log = logging.getLogger(__name__)
 
 
 def telegram_bot(settings: TelegramAccess, timeout: float = 30) -> Bot:
-    session = AiohttpSession(
-        api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=timeout
+    return Bot(
+        settings.telegram_bot_token, session=telegram_session(settings.telegram_api_url, timeout)
     )
-    return Bot(settings.telegram_bot_token, session=session)
 
 
 class Application:
