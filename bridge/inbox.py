@@ -30,9 +30,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bridge.clock import Clock
 from bridge.errors import RetryLater
+from bridge.inbox_writer import InboxWriter
 from bridge.lane_locks import LaneLocks, LocalLaneLocks, holding
 from bridge.lanes import Lanes
-from bridge.model import InboxItem
+from bridge.model import InboxItem, NewUpdate
 from bridge.ports import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class Inbox:
         self._locks = lane_locks or LocalLaneLocks()
         self._on_give_up = on_give_up
         self._uow = uow
+        self._writer = InboxWriter(uow)
         self._lanes = lanes
         self._clock = clock
         self._handlers = handlers
@@ -114,9 +116,8 @@ class Inbox:
         self, key: str, lane: str, platform: str, payload: dict[str, Any]
     ) -> asyncio.Task[object] | None:
         """Commit an update and start processing it; None for a redelivery."""
-        async with self._uow() as tx:
-            item_id = await tx.inbox.add(key, lane, platform, payload, self._clock.now())
-            await tx.commit()
+        update = NewUpdate(key, lane, platform, payload, self._clock.now())
+        item_id = await self._writer.add(update)
         if item_id is None:
             log.info("update %s seen before; skipped", key)
             return None

@@ -241,6 +241,17 @@ class MediaLink:
 
 
 @dataclass(frozen=True)
+class NewUpdate:
+    """An update as it arrives, before the inbox has given it an id."""
+
+    key: str
+    lane: str
+    platform: str
+    payload: Mapping[str, Any]
+    received_at: datetime
+
+
+@dataclass(frozen=True)
 class InboxItem:
     """An incoming update waiting to be (or being) processed."""
 

@@ -21,6 +21,7 @@ from bridge.model import (
     IncomingMessage,
     Link,
     MediaLink,
+    NewUpdate,
     Operator,
     Platform,
     Reply,
@@ -234,6 +235,11 @@ class InboxRepository(Protocol):
         self, key: str, lane: str, platform: str, payload: dict[str, Any], now: datetime
     ) -> int | None:
         """Store an incoming update; None when its key was seen before."""
+        ...
+
+    async def add_many(self, updates: Sequence[NewUpdate]) -> list[int | None]:
+        """Store several in one statement: an id each, None for a key seen before (also
+        earlier in the same list)."""
         ...
 
     async def pending(self, limit: int) -> list[InboxItem]: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from bridge.model import (
     InboxItem,
     Link,
     MediaLink,
+    NewUpdate,
     Operator,
     Platform,
     TopicState,
@@ -97,10 +98,10 @@ _ADD_LINK = insert(_LINKS)
 _ADD_INBOX: dict[str, Executable] = {
     "sqlite": sqlite_insert(_INBOX)
     .on_conflict_do_nothing(index_elements=["key"])
-    .returning(_INBOX.c.id),
+    .returning(_INBOX.c.key, _INBOX.c.id),
     "postgresql": postgresql_insert(_INBOX)
     .on_conflict_do_nothing(index_elements=["key"])
-    .returning(_INBOX.c.id),
+    .returning(_INBOX.c.key, _INBOX.c.id),
 }
 _FINISH_INBOX = (
     update(_INBOX)
@@ -448,19 +449,30 @@ class SqlInbox:
         self, key: str, lane: str, platform: str, payload: dict[str, Any], now: datetime
     ) -> int | None:
         """Store an update; None when its key was seen before (a redelivery)."""
-        values = {
-            "key": key[:160],
-            "lane": lane[:160],
-            "platform": platform,
-            "payload": payload,
-            "received_at": now,
-            "state": "pending",
-            "attempts": 0,
-        }
+        return (await self.add_many([NewUpdate(key, lane, platform, payload, now)]))[0]
+
+    async def add_many(self, updates: Sequence[NewUpdate]) -> list[int | None]:
+        """One INSERT ... ON CONFLICT DO NOTHING for all; a key gets an id once."""
+        rows: list[dict[str, Any]] = [
+            {
+                "key": u.key[:160],
+                "lane": u.lane[:160],
+                "platform": u.platform,
+                "payload": dict(u.payload),
+                "received_at": u.received_at,
+                "state": "pending",
+                "attempts": 0,
+            }
+            for u in updates
+        ]
         statement = _ADD_INBOX.get(self._session.get_bind().dialect.name)
         if statement is not None:  # one statement, no savepoint
-            item_id: int | None = await self._session.scalar(statement, values)
-            return item_id
+            result = await self._session.execute(statement, rows)
+            stored: dict[str, int | None] = {row.key: row.id for row in result}
+            return [stored.pop(row["key"], None) for row in rows]  # a repeated key: the first
+        return [await self._add_in_savepoint(row) for row in rows]
+
+    async def _add_in_savepoint(self, values: dict[str, Any]) -> int | None:
         row = InboxRow(**values)
         try:
             async with self._session.begin_nested():
