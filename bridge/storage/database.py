@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from bridge.errors import ConfigError
+from bridge.storage.sqlite_cursors import make_cursors_in_place
 
 MIGRATING = 0x5B_0001  # the advisory lock key held while migrating
 
@@ -76,13 +77,14 @@ def make_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    make_cursors_in_place(record.driver_connection)
 
 
 def _skip_idle_rollbacks(dialect: Any) -> None:
