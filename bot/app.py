@@ -227,11 +227,11 @@ class Application:
                 settings.stats_exclude_offline,
             ),
         )
-        dispatcher.include_routers(
+        dispatcher.include_routers(  # customers first: most updates are theirs, and a
+            customer_router(),  # private chat matches none of the group's routers anyway
             setup_router(),
             group_router(settings.operator_chat_id),
             operator_router(settings.operator_chat_id),
-            customer_router(),
         )
         intake = TelegramIntake(
             bot, dispatcher, inbox, settings.webhook_wait_seconds, TopicLanes(uow)
