@@ -17,7 +17,8 @@ from bridge.auto_replies import AutoReplies, Plan
 from bridge.cards import customer_card
 from bridge.clock import Clock
 from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing, as_failure
-from bridge.inbox import commit_done
+from bridge.group_commit import BatchedWrites
+from bridge.inbox import done_mark
 from bridge.locks import KeyedLocks
 from bridge.log_context import about
 from bridge.model import (
@@ -99,6 +100,7 @@ class Relay:
         self._hold_outside_window = hold_outside_window
         self._auto = auto_replies
         self._uow = uow
+        self._writes = BatchedWrites(uow)
         self._desk = desk
         self._channels = channels
         self._clock = clock
@@ -248,23 +250,29 @@ class Relay:
         conversation: Conversation,
         links: Sequence[tuple[str, int, str | None]] = (),
     ) -> None:
-        """One transaction: the customer's activity, the conversation, the message links.
+        """One write: the customer's activity, the conversation, the message links.
 
-        With links (relayed) it also marks the inbox's update done (`commit_done`).
+        With links (relayed) it also marks the inbox's update done, in the same commit. The
+        commit is shared with the bookkeeping of other lanes that arrived meanwhile
+        (`BatchedWrites`); this returns once it is made.
         """
         now = self._clock.now()
         customer = opening.customer
-        async with self._uow() as tx:
+        mark = done_mark() if links else None
+
+        async def book(tx: UnitOfWork) -> None:
             await tx.customers.record_activity(opening.stored, customer)
             await tx.conversations.save(conversation)
             for customer_message_id, group_id, snippet in links:
                 await tx.links.add(
                     customer.id, conversation.id, customer_message_id, group_id, True, now, snippet
                 )
-            if links:  # relayed: the update is done with this commit
-                await commit_done(tx)
-            else:
-                await tx.commit()
+            if mark is not None:
+                await mark.write(tx)
+
+        await self._writes.run(book)
+        if mark is not None:
+            mark.committed()
 
     async def _prepare_topic(
         self,

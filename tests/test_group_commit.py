@@ -1,10 +1,10 @@
-"""Group commit of the inbox (`InboxWriter`) on real SQLite and PostgreSQL (when configured)."""
+"""Group commit (`InboxWriter`, `BatchedWrites`) on real SQLite and PostgreSQL (when configured)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bridge.inbox_writer import InboxWriter
-from bridge.model import NewUpdate
+from bridge.group_commit import BatchedWrites, InboxWriter
+from bridge.model import CustomerProfile, NewUpdate, Platform
+from bridge.ports import UnitOfWork
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.tables import InboxRow
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
@@ -120,3 +121,39 @@ async def test_a_caller_that_goes_away_leaves_its_update_stored(engine: AsyncEng
     gone.cancel()
     assert await writer.add(update("next")) is not None
     assert set(await stored(engine)) == {"gone", "next"}
+
+
+async def test_bookkeeping_of_several_lanes_shares_a_commit_and_a_bad_one_fails_alone(
+    engine: AsyncEngine,
+) -> None:
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    writes = BatchedWrites(uow)
+    commits = commits_of(engine)
+
+    def register(name: str) -> Callable[[UnitOfWork], Awaitable[None]]:
+        async def work(tx: UnitOfWork) -> None:
+            await tx.customers.upsert(CustomerProfile(Platform.TELEGRAM, name, name), NOW)
+
+        return work
+
+    async def broken(tx: UnitOfWork) -> None:
+        await tx.customers.upsert(CustomerProfile(Platform.TELEGRAM, "half", "half"), NOW)
+        raise RuntimeError("this lane's bookkeeping fails")
+
+    results = await asyncio.gather(
+        writes.run(register("a")),
+        writes.run(broken),
+        writes.run(register("b")),
+        writes.run(register("c")),
+        return_exceptions=True,
+    )
+    assert results[0] is None and results[2] is None and results[3] is None
+    assert isinstance(results[1], RuntimeError)
+    async with engine.connect() as connection:
+        names = set((await connection.execute(text("SELECT external_id FROM customers"))).scalars())
+    assert names == {"a", "b", "c"}  # the failed one left nothing behind, the others are in
+    assert len(commits) == 3  # the shared try rolled back; then a, b, c one by one
+
+    commits.clear()
+    await asyncio.gather(*(writes.run(register(f"n{i}")) for i in range(20)))
+    assert len(commits) == 1
