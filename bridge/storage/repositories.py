@@ -94,6 +94,11 @@ _SAVE_CONVERSATION = (
     )
 )
 _ADD_LINK = insert(_LINKS)
+_SEEN = (
+    update(_CUSTOMERS)
+    .where(_CUSTOMERS.c.id == bindparam("customer_id"))
+    .values(last_seen_at=bindparam("seen_at"))
+)
 # a redelivered key inserts nothing and returns no id
 _ADD_INBOX: dict[str, Executable] = {
     "sqlite": sqlite_insert(_INBOX)
@@ -200,6 +205,11 @@ class SqlCustomers:
                 values[name] = getattr(after, name)
         if dict(after.details) != dict(before.details):
             values["details"] = dict(after.details)
+        if len(values) == 1:  # the usual case, with a statement built once
+            await self._session.execute(
+                _SEEN, {"customer_id": after.id, "seen_at": after.last_seen_at}
+            )
+            return
         await self._session.execute(
             update(_CUSTOMERS).where(_CUSTOMERS.c.id == after.id).values(values)
         )
