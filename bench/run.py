@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import itertools
 import json
@@ -59,6 +60,7 @@ from bench.baseline import SECRET as BASELINE_SECRET
 from bench.baseline import VIBER_SIGNATURE, Baseline
 from bot.app import Application
 from bot.config import Settings
+from bot.garbage_collection import restore, settle_after_start
 from bridge.storage.database import make_engine, migrate
 from bridge.storage.tables import ConversationRow, CustomerRow, UtcDateTime
 from tests.fake_telegram import FakeTelegram
@@ -392,8 +394,10 @@ async def running_fakes() -> AsyncIterator[Fakes]:
 @asynccontextmanager
 async def running_bridge(fakes: Fakes, database_url: str) -> AsyncIterator[Target]:
     app = Application(bridge_settings(fakes, database_url))
+    thresholds = gc.get_threshold()
     try:
         await app.start()
+        thresholds = settle_after_start()  # as `support-bridge run` does after its start
         base = f"http://127.0.0.1:{app.port}"
         yield Target(
             "bridge",
@@ -404,6 +408,7 @@ async def running_bridge(fakes: Fakes, database_url: str) -> AsyncIterator[Targe
         )
     finally:
         await app.stop()
+        restore(thresholds)  # the baseline runs in this process too, with Python's defaults
 
 
 @asynccontextmanager

@@ -15,6 +15,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings, TelegramAccess
+from bot.garbage_collection import settle_after_start
 from bot.http_fetch import MediaFetcher
 from bot.media_endpoint import media_endpoint
 from bot.metrics import (
@@ -411,6 +412,7 @@ async def serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await application.start()
+        settle_after_start()
         loop.add_signal_handler(signal.SIGHUP, application.reload)
         await stop.wait()
         log.info("stopping")
