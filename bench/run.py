@@ -892,7 +892,10 @@ The targets are set for a 2-core machine, SQLite, one process; this machine has
   (`VIBER_AUTH_TOKEN`, `VIBER_API_URL` at the fake Viber, `PUBLIC_URL` at the bridge itself, so
   the start registers `/viber/webhook` with the fake): `WORKING_HOURS=24/7`, pacing off
   (`RATE_LIMIT_*=0`), `WEBHOOK_WAIT_SECONDS=0` (a webhook answers once the update is stored in
-  the inbox; relaying follows), SQLite in a temporary directory, logs at WARNING.
+  the inbox; relaying follows), SQLite in a temporary directory, logs at WARNING. Once it
+  has started, the garbage collector is settled as `support-bridge run` does it
+  (`bot/garbage_collection.py`: what the start left alive is frozen, young collections are
+  rarer), and put back to Python's defaults before the baseline runs.
 - **The baseline** (`bench/baseline.py`) is a bare aiogram bot with no database at all, one
   aiohttp server for both webhooks: Telegram updates go through aiogram's webhook handler in
   background mode to one `copyMessage` into one fixed topic; a Viber callback has its signature
