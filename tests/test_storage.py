@@ -194,3 +194,21 @@ async def test_the_sla_mark_survives_other_writes_and_is_set_once(engine: AsyncE
         assert stored is not None and stored.sla_alerted_at is None
         # answered meanwhile: a reminder that read it as waiting must not mark it
         assert not await tx.conversations.mark_sla_alerted(conversation.id, later, later)
+
+
+async def test_a_sqlite_url_that_keeps_connections_to_one_thread_still_works(
+    tmp_path: Path,
+) -> None:
+    # cursors are made in the event loop's thread when sqlite3 allows it; here it does not
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'one.db'}?check_same_thread=true")
+    try:
+        await migrate(engine)
+        uow = SqlUnitOfWorkFactory(make_sessions(engine))
+        async with uow() as tx:
+            customer = await tx.customers.upsert(PROFILE, NOW)
+            await tx.commit()
+        async with uow() as tx:
+            found = await tx.customers.find_with_latest(PROFILE.platform, PROFILE.external_id)
+        assert found is not None and found[0].id == customer.id
+    finally:
+        await engine.dispose()

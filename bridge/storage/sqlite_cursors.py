@@ -9,6 +9,7 @@ worker is idle while these two run here.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import aiosqlite
@@ -27,6 +28,12 @@ class _InPlaceCursors(aiosqlite.Connection):
 
 
 def make_cursors_in_place(driver: Any) -> None:
-    """Give a fresh aiosqlite connection the in-place cursor methods."""
-    if type(driver) is aiosqlite.Connection:
-        driver.__class__ = _InPlaceCursors
+    """Give a fresh aiosqlite connection the in-place cursor methods, if sqlite3 lets this
+    thread use it (a URL may ask for `check_same_thread`)."""
+    if type(driver) is not aiosqlite.Connection:
+        return
+    try:
+        driver._conn.cursor().close()
+    except sqlite3.ProgrammingError:
+        return
+    driver.__class__ = _InPlaceCursors
