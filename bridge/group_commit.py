@@ -13,6 +13,7 @@ several lanes (each a function of a unit of work) one after another in one trans
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
@@ -39,7 +40,8 @@ class GroupCommit(Generic[Item, Outcome]):
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all())
+            # a context of its own: it writes for every caller, not as the first one
+            self._writer = asyncio.create_task(self._write_all(), context=contextvars.Context())
         return await future
 
     async def _store(self, tx: UnitOfWork, items: list[Item]) -> list[Outcome]:

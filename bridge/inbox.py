@@ -30,7 +30,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bridge.clock import Clock
 from bridge.errors import RetryLater
-from bridge.group_commit import InboxWriter
+from bridge.group_commit import BatchedWrites, InboxWriter, Work
 from bridge.lane_locks import LaneLocks, LocalLaneLocks, holding
 from bridge.lanes import Lanes
 from bridge.model import InboxItem, NewUpdate
@@ -60,41 +60,24 @@ class _Processing:
 _processing: ContextVar[_Processing | None] = ContextVar("inbox_processing", default=None)
 
 
-class DoneMark:
-    """The done mark of the update being processed, for the handler's last transaction."""
+async def write_done(writes: BatchedWrites, work: Work) -> None:
+    """Make the handler's last write together with the done mark of the update being processed.
 
-    def __init__(self, processing: _Processing) -> None:
-        self._processing = processing
-
-    async def write(self, tx: UnitOfWork) -> None:
-        await tx.inbox.finish(self._processing.item_id, "done")
-
-    def committed(self) -> None:
-        """The transaction that wrote it is committed: the inbox must not mark it again."""
-        self._processing.done = True
-
-
-def done_mark() -> DoneMark | None:
-    """The current update's done mark, unless it is written already or this is no handler."""
-    current = _processing.get()
-    if current is None or not current.active or current.done:
-        return None
-    return DoneMark(current)
-
-
-async def commit_done(tx: UnitOfWork) -> None:
-    """Commit `tx` with the done mark of the update being processed in the same commit.
-
-    The handler's bookkeeping and the inbox's done mark then share one commit: after it,
-    the update counts as processed (a later failure, e.g. of an auto-reply, is not retried,
-    which would relay the message again). Outside an inbox handler it only commits.
+    Both go in one commit (shared with other lanes' writes): after it, the update counts as
+    processed, so a later failure (e.g. of an auto-reply) is not retried, which would relay the
+    message again. Outside an inbox handler, or `apart` from its update, it is only the write.
     """
-    mark = done_mark()
+    current = _processing.get()
+    mark = current if current is not None and current.active and not current.done else None
+
+    async def with_mark(tx: UnitOfWork) -> None:
+        await work(tx)
+        if mark is not None:
+            await tx.inbox.finish(mark.item_id, "done")
+
+    await writes.run(with_mark)
     if mark is not None:
-        await mark.write(tx)
-    await tx.commit()
-    if mark is not None:
-        mark.committed()
+        mark.done = True
 
 
 @contextmanager

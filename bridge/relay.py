@@ -18,7 +18,7 @@ from bridge.cards import customer_card
 from bridge.clock import Clock
 from bridge.errors import DeliveryFailed, FailureReason, RetryLater, TopicMissing, as_failure
 from bridge.group_commit import BatchedWrites
-from bridge.inbox import done_mark
+from bridge.inbox import write_done
 from bridge.locks import KeyedLocks
 from bridge.log_context import about
 from bridge.model import (
@@ -258,7 +258,6 @@ class Relay:
         """
         now = self._clock.now()
         customer = opening.customer
-        mark = done_mark() if links else None
 
         async def book(tx: UnitOfWork) -> None:
             await tx.customers.record_activity(opening.stored, customer)
@@ -267,12 +266,11 @@ class Relay:
                 await tx.links.add(
                     customer.id, conversation.id, customer_message_id, group_id, True, now, snippet
                 )
-            if mark is not None:
-                await mark.write(tx)
 
-        await self._writes.run(book)
-        if mark is not None:
-            mark.committed()
+        if links:  # relayed: the update is done with this commit
+            await write_done(self._writes, book)
+        else:
+            await self._writes.run(book)
 
     async def _prepare_topic(
         self,

@@ -3,51 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.group_commit import BatchedWrites, InboxWriter
 from bridge.model import CustomerProfile, NewUpdate, Platform
 from bridge.ports import UnitOfWork
-from bridge.storage.database import make_engine, make_sessions, migrate
+from bridge.storage.database import make_sessions
 from bridge.storage.tables import InboxRow
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 
-POSTGRES = os.environ.get("TEST_DATABASE_URL")
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not POSTGRES,
-                reason="TEST_DATABASE_URL is not set (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)",
-            ),
-        ),
-    ]
-)
-async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
-    else:
-        assert POSTGRES
-        engine = make_engine(POSTGRES)
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
 
 
 def commits_of(engine: AsyncEngine) -> list[int]:

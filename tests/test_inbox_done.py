@@ -1,4 +1,4 @@
-"""The inbox's done mark can share the handler's last commit (`commit_done`); real SQLite."""
+"""The inbox's done mark shares the handler's last commit (`write_done`); real SQLite."""
 
 from __future__ import annotations
 
@@ -13,12 +13,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bridge.errors import RetryLater
-from bridge.inbox import Inbox, apart, commit_done
+from bridge.group_commit import BatchedWrites
+from bridge.inbox import Inbox, apart, write_done
 from bridge.lanes import Lanes
+from bridge.model import CustomerProfile, Platform
+from bridge.ports import UnitOfWork
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.tables import InboxRow
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 from tests.core_fakes import FixedClock
+
+PROFILE = CustomerProfile(Platform.TELEGRAM, "7", "Olena")
 
 
 @pytest.fixture
@@ -35,16 +40,28 @@ async def states(uow: SqlUnitOfWorkFactory) -> dict[str, str]:
         return {row.key: row.state for row in rows}
 
 
+async def bookkeeping(tx: UnitOfWork) -> None:
+    """The handler's own last write (the relay's links and conversation, say)."""
+    await tx.customers.upsert(PROFILE, FixedClock().now())
+
+
+async def booked(uow: SqlUnitOfWorkFactory) -> bool:
+    async with uow() as tx:
+        found = await tx.customers.find_with_latest(PROFILE.platform, PROFILE.external_id)
+    return found is not None
+
+
 async def test_done_with_the_handlers_commit_and_not_retried_after_it(
     uow: SqlUnitOfWorkFactory,
 ) -> None:
     calls: list[str] = []
+    writes = BatchedWrites(uow)
 
     async def handler(payload: Mapping[str, Any], lane: str) -> None:
         calls.append(payload["n"])
-        async with uow() as tx:
-            await commit_done(tx)
-            assert (await states(uow))[f"k{payload['n']}"] == "done"  # with that commit
+        await write_done(writes, bookkeeping)
+        assert (await states(uow))[f"k{payload['n']}"] == "done"  # with that commit
+        assert await booked(uow)
         raise RetryLater("an auto-reply after the relay failed")
 
     inbox = Inbox(uow, Lanes(), FixedClock(), {"test": handler}, first_delay=0.01)
@@ -58,10 +75,12 @@ async def test_done_with_the_handlers_commit_and_not_retried_after_it(
 async def test_work_apart_leaves_the_update_to_the_inbox(
     uow: SqlUnitOfWorkFactory,
 ) -> None:
+    writes = BatchedWrites(uow)
+
     async def handler(payload: Mapping[str, Any], lane: str) -> None:
         with apart():  # e.g. an album flushed by this update: not this update's work
-            async with uow() as tx:
-                await commit_done(tx)
+            await write_done(writes, bookkeeping)
+        assert await booked(uow)
         assert (await states(uow))["k1"] == "pending"
 
     inbox = Inbox(uow, Lanes(), FixedClock(), {"test": handler})

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,35 +13,8 @@ from bridge.model import CustomerProfile, Platform, TopicState
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 
-POSTGRES = os.environ.get("TEST_DATABASE_URL")
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 PROFILE = CustomerProfile(Platform.TELEGRAM, "42", "Taras Shevchenko", "taras", "uk")
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not POSTGRES,
-                reason="TEST_DATABASE_URL is not set (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)",
-            ),
-        ),
-    ]
-)
-async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'storage.db'}")
-    else:
-        assert POSTGRES
-        engine = make_engine(POSTGRES)
-        async with engine.begin() as connection:  # a clean schema, whatever ran before
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    await migrate(engine)
-    yield engine
-    await engine.dispose()
 
 
 async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngine) -> None:
