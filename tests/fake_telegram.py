@@ -12,7 +12,16 @@ tests can exercise the app's request timeouts; it too wakes early when the fake 
 Flood control (:meth:`FakeTelegram.rate_limits`) is off by default, so ordinary tests never see
 a 429 they did not ask for.  Its windows run on a clock of their own (``time.monotonic`` unless
 frozen/advanced via :meth:`FakeTelegram.freeze_clock` / :meth:`FakeTelegram.advance_clock`), so a
-test can let a 60 s window pass instantly instead of waiting for it.
+test can let a 60 s window pass instantly instead of waiting for it.  Like Telegram, it charges
+every call that writes into a chat (edits, reactions, pins and forum-topic operations as well as
+messages; see ``FLOOD_METHODS``), and :meth:`FakeTelegram.operations` tells a test what the bot
+spent in a chat, with flood control on or off.
+
+Outages look as they do on the wire: during an incident Telegram's front (nginx) answers
+``502 Bad Gateway`` with its HTML page, not the Bot API's JSON, so aiogram raises
+``ClientDecodeError`` rather than ``TelegramServerError``.  :meth:`FakeTelegram.outage` and
+``fail(..., html=True)`` reproduce that; :meth:`FakeTelegram.deliver_until_accepted` redelivers
+an update to a failing webhook the way Telegram does.
 """
 
 from __future__ import annotations
@@ -28,12 +37,13 @@ import random
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from http import HTTPStatus
 from typing import Any, ClassVar
 
-from aiohttp import BodyPartReader, ClientSession, ClientTimeout, MultipartReader, web
+from aiohttp import BodyPartReader, ClientError, ClientSession, ClientTimeout, MultipartReader, web
 from aiohttp.web_request import FileField
 
 JSON = dict[str, Any]
@@ -234,8 +244,9 @@ NOT_MODIFIED = (
     "exactly the same as a current content and reply markup of the message"
 )
 QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
-# Calls that put (or change) a message in a chat: the ones Telegram's flood control counts.
-FLOOD_METHODS = frozenset(
+# Calls that put (or change) a message in a chat: the ones the global limit (about 30 messages a
+# second over all chats, Telegram's bot FAQ) counts.
+MESSAGE_METHODS = frozenset(
     method.lower()
     for method in (
         "sendMessage",
@@ -261,6 +272,42 @@ FLOOD_METHODS = frozenset(
         "editMessageReplyMarkup",
     )
 )
+# Calls that write into a chat: Telegram charges each to the chat's budget (tdlib/td#2592: about
+# 20 operations a minute in a group), not only the ones that post a message.  Deletions are free.
+FLOOD_METHODS = MESSAGE_METHODS | frozenset(
+    method.lower()
+    for method in (
+        "editMessageMedia",
+        "editMessageLiveLocation",
+        "stopMessageLiveLocation",
+        "stopPoll",
+        "setMessageReaction",
+        "pinChatMessage",
+        "unpinChatMessage",
+        "unpinAllForumTopicMessages",
+        "createForumTopic",
+        "editForumTopic",
+        "closeForumTopic",
+        "reopenForumTopic",
+        "deleteForumTopic",
+        "editGeneralForumTopic",
+        "closeGeneralForumTopic",
+        "reopenGeneralForumTopic",
+    )
+)
+# The reason phrases nginx puts in its own error pages (and status lines), where they differ from
+# the standard ones (it still says "Gateway Time-out").
+NGINX_REASONS: dict[int, str] = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
+# The name outage() gives the file download endpoint (/file/bot<token>/<path>).
+FILE_ENDPOINT = "file"
+# Telegram's redelivery to a failing webhook: the first pause, doubled up to the cap.
+REDELIVERY_FIRST_PAUSE = 0.05
+REDELIVERY_MAX_PAUSE = 1.0
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
     "the webhook first"
@@ -289,14 +336,57 @@ def bad(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
 
 
+def nginx_reason(status: int) -> str:
+    """The reason phrase nginx gives ``status`` (its own spelling, e.g. "Gateway Time-out")."""
+    return NGINX_REASONS.get(status) or HTTPStatus(status).phrase
+
+
+def nginx_page(status: int) -> str:
+    """nginx's error page for ``status``, byte for byte (CRLF line ends), as Telegram's front sends.
+
+    A client that expects the Bot API's JSON cannot decode it; that is the point.
+    """
+    title = f"{status} {nginx_reason(status)}"
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+
+
+class FrontError(Exception):
+    """An answer of Telegram's front (nginx) instead of the Bot API: an HTML page, not JSON."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"{status} {nginx_reason(status)}")
+        self.status = status
+
+    def response(self) -> web.Response:
+        """The page as nginx sends it: text/html without a charset, ``Server: nginx``."""
+        return web.Response(
+            status=self.status,
+            reason=nginx_reason(self.status),
+            body=nginx_page(self.status).encode(),
+            headers={"Content-Type": "text/html", "Server": "nginx"},
+        )
+
+
 @dataclass
 class Call:
-    """One recorded API request (failed ones included), so tests can assert on app behaviour."""
+    """One recorded API request (failed ones included), so tests can assert on app behaviour.
+
+    ``performed`` tells whether Telegram did it (refused and failed calls did nothing); ``cost``
+    is what a performed call charged to the budget of chat ``chat_id`` (0 for reads, deletions,
+    refused and failed calls; albums and copyMessages count per item).
+    """
 
     method: str
     params: JSON
     at: float
     files: dict[str, StoredFile] = field(default_factory=dict)
+    performed: bool = False
+    cost: int = 0
+    chat_id: int | None = None
 
 
 @dataclass
@@ -351,6 +441,29 @@ class _Failure:
     error: ApiError
     times: int
     when: Callable[[JSON], bool] | None
+    html: bool = False
+
+    def exception(self) -> ApiError | FrontError:
+        """What the call gets: the Bot API's JSON error, or nginx's page for the same status."""
+        return FrontError(self.error.error_code) if self.html else self.error
+
+
+@dataclass
+class _Outage:
+    """An ongoing incident: matching calls get the front's answer and are not performed."""
+
+    status: int
+    html: bool
+    methods: frozenset[str] | None  # lower-case names, FILE_ENDPOINT for downloads; None = all
+
+    def covers(self, name: str) -> bool:
+        return self.methods is None or name.lower() in self.methods
+
+    def exception(self) -> ApiError | FrontError:
+        """nginx's page, or the JSON Telegram sends when the front still speaks the Bot API."""
+        if self.html:
+            return FrontError(self.status)
+        return ApiError(self.status, HTTPStatus(self.status).phrase)
 
 
 @dataclass
@@ -365,7 +478,7 @@ class _Delay:
 
 @dataclass
 class _Window:
-    """A sliding window: at most ``limit`` messages within any ``seconds``-long span."""
+    """A sliding window: at most ``limit`` operations within any ``seconds``-long span."""
 
     limit: int
     seconds: float
@@ -579,6 +692,11 @@ class FakeTelegram:
         self.chats: dict[int, JSON] = {}
         self.messages: dict[int, dict[int, JSON]] = {}
         self.topics: dict[int, Topic] = {}
+        # the operator group's General topic (thread 1, which has no Topic of its own)
+        self.general_name = "General"
+        self.general_closed = False
+        # message ids pinned in each chat, oldest pin first
+        self.pinned: dict[int, list[int]] = {}
         self.files: dict[str, StoredFile] = {}
         self.webhook: JSON = {"url": "", "secret_token": None, "allowed_updates": None}
         self.pending_updates: list[JSON] = []
@@ -591,6 +709,7 @@ class FakeTelegram:
         self.downloads: list[str] = []
         self._failures: list[_Failure] = []
         self._delays: list[_Delay] = []
+        self._outage: _Outage | None = None
         self._flood: _FloodLimits | None = None
         # every 429 flood control gave (not the ones injected with fail())
         self.flood_refusals: list[Call] = []
@@ -718,20 +837,27 @@ class FakeTelegram:
         except Exception as exc:  # reported to the test via params
             params, files = {"_undecodable": repr(exc)}, {}
         status, body = await self._dispatch(request.match_info["token"], method, params, files)
+        if isinstance(body, FrontError):
+            return body.response()
         return web.json_response(body, status=status, dumps=_dumps)
 
     async def _dispatch(
         self, token: str, method: str, params: JSON, files: dict[str, StoredFile]
-    ) -> tuple[int, JSON]:
-        """Record the call, apply injected delays/failures and flood control, run the handler.
+    ) -> tuple[int, JSON | FrontError]:
+        """Record the call, apply outages, injected delays/failures and flood control, run it.
 
-        Returns (status, JSON body).  Order: a delayed call is slow first and only then fails
-        or is refused, like a request that sat in a queue before Telegram looked at it.
+        Returns (status, JSON body), or the front's page as a FrontError.  Order: an outage
+        answers first (the front never passes the call on); a delayed call is slow first and
+        only then fails or is refused, like a request that sat in a queue before Telegram
+        looked at it.
         """
         call = Call(method, params, time.monotonic(), files)
         self.calls.append(call)
         self._changed()
+        body: JSON | FrontError
         try:
+            if self._outage is not None and self._outage.covers(method):
+                raise self._outage.exception()
             if token != self.token:
                 raise ApiError(401, "Unauthorized")
             handler = self._methods.get(method.lower())
@@ -743,9 +869,12 @@ class FakeTelegram:
             result = handler(_Request(method, params, files))
             if isinstance(result, Awaitable):
                 result = await result
-            self._flood_record(call, result)
-            body: JSON = {"ok": True, "result": result}
+            call.performed = True
+            self._charge(call, result)
+            body = {"ok": True, "result": result}
             status = 200
+        except FrontError as err:
+            body, status = err, err.status
         except ApiError as err:
             body, status = err.payload(), err.error_code
         except Exception as exc:  # a fake bug must show, not hang
@@ -757,11 +886,16 @@ class FakeTelegram:
         return status, body
 
     async def _handle_file(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
-            return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
         path = request.match_info["path"]
         self.downloads.append(path)
         self._changed()
+        if self._outage is not None and self._outage.covers(FILE_ENDPOINT):
+            error = self._outage.exception()
+            if isinstance(error, FrontError):
+                return error.response()
+            return web.json_response(error.payload(), status=error.error_code, dumps=_dumps)
+        if request.match_info["token"] != self.token:
+            return web.json_response(ApiError(401, "Unauthorized").payload(), status=401)
         stored = next((f for f in self.files.values() if f.file_path == path), None)
         if stored is None:
             return web.json_response(ApiError(404, "Not Found").payload(), status=404)
@@ -773,7 +907,7 @@ class FakeTelegram:
                 failure.times -= 1
                 if failure.times <= 0:
                     self._failures.remove(failure)
-                raise failure.error
+                raise failure.exception()
 
     async def _maybe_delay(self, method: str, params: JSON) -> None:
         """Hold a call matching an injected delay; stop() releases it early."""
@@ -785,8 +919,12 @@ class FakeTelegram:
                 break
         else:
             return
+        await self._pause(delay.seconds)
+
+    async def _pause(self, seconds: float) -> None:
+        """Let ``seconds`` pass, waking on changes; stop() ends it early so nothing hangs."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + delay.seconds
+        deadline = loop.time() + seconds
         while not self._closing:
             event = self._event
             remaining = deadline - loop.time()
@@ -811,13 +949,16 @@ class FakeTelegram:
                 return len(items)
         return 1
 
-    def _flood_windows(self, params: JSON) -> list[_Window]:
-        """The windows a call to this chat counts against (none if the chat is unknown)."""
+    def _flood_windows(self, call: Call) -> list[_Window]:
+        """The windows a call counts against: its chat's (none if the chat is unknown), and the
+        global one if it is a message (see ``MESSAGE_METHODS``)."""
         flood = self._flood
         assert flood is not None
-        windows = [flood.overall] if flood.overall is not None else []
+        windows: list[_Window] = []
+        if flood.overall is not None and call.method.lower() in MESSAGE_METHODS:
+            windows.append(flood.overall)
         try:
-            chat_id = self._chat_id(params)
+            chat_id = self._chat_id(call.params)
         except ApiError:  # inline_message_id edits, unknown chats: the handler says why
             return windows
         if self.chats[chat_id].get("type") == "private":
@@ -830,24 +971,40 @@ class FakeTelegram:
         return windows
 
     def _flood_check(self, call: Call) -> None:
-        """Refuse a message-producing call that would overflow a window, like Telegram."""
+        """Refuse a call writing into a chat that would overflow a window, like Telegram."""
         if self._flood is None or call.method.lower() not in FLOOD_METHODS:
             return
         now, count = self._now(), self._flood_count(call.params)
-        wait = max((w.wait(now, count) for w in self._flood_windows(call.params)), default=0.0)
+        wait = max((w.wait(now, count) for w in self._flood_windows(call)), default=0.0)
         if wait > 0:
             self.flood_refusals.append(call)
             retry_after = max(1, math.ceil(wait))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
-    def _flood_record(self, call: Call, result: Any) -> None:
-        """Count what a call really sent (a refused or failed call sends nothing)."""
-        if self._flood is None or call.method.lower() not in FLOOD_METHODS:
+    def _charge(self, call: Call, result: Any) -> None:
+        """Charge a performed call to its chat (``cost``), and to the windows if flood control
+        is on.  Only performed calls get here: a refused or failed one wrote nothing."""
+        if call.method.lower() not in FLOOD_METHODS:
             return
-        count = len(result) if isinstance(result, list) else 1
+        call.cost = len(result) if isinstance(result, list) else 1
+        with contextlib.suppress(ApiError):  # inline_message_id edits name no chat
+            call.chat_id = self._chat_id(call.params)
+        if self._flood is None:
+            return
         now = self._now()
-        for window in self._flood_windows(call.params):
-            window.add(now, count)
+        for window in self._flood_windows(call):
+            window.add(now, call.cost)
+
+    def operations(self, chat_id: int) -> list[Call]:
+        """Performed calls that wrote into ``chat_id``: what the bot spent of its budget there.
+
+        Counted whether or not :meth:`rate_limits` is on; refused and failed calls are not in.
+        """
+        return [c for c in self.calls if c.cost and c.chat_id == chat_id]
+
+    def operation_count(self, chat_id: int) -> int:
+        """Operations charged to ``chat_id`` (albums and copyMessages count per item)."""
+        return sum(c.cost for c in self.operations(chat_id))
 
     def rate_limits(
         self,
@@ -858,14 +1015,15 @@ class FakeTelegram:
     ) -> None:
         """Turn on Telegram-like flood control (all None = off, the default).
 
-        Message-producing calls (see ``FLOOD_METHODS``; albums and copyMessages count per item)
-        are checked against sliding windows: per private chat ``chat_per_second`` (below 1 it
-        means one message per ``1/chat_per_second`` s), per group/supergroup/channel
-        ``group_per_minute`` per 60 s, and ``global_per_second`` over all chats per 1 s.
-        A call that would overflow one is not performed and gets 429 with ``retry_after`` =
-        whole seconds (>= 1) until every window admits it; it is appended to
-        ``flood_refusals``.  Only performed calls fill the windows.  Calling this again
-        replaces the limits and forgets earlier sends.
+        Calls that write into a chat (see ``FLOOD_METHODS``: messages, edits, reactions, pins,
+        forum-topic operations; albums and copyMessages count per item) are checked against
+        sliding windows: per private chat ``chat_per_second`` (below 1 it means one operation
+        per ``1/chat_per_second`` s) and per group/supergroup/channel ``group_per_minute`` per
+        60 s; messages (``MESSAGE_METHODS``) also against ``global_per_second`` over all chats
+        per 1 s, Telegram's broadcast limit.  A call that would overflow one
+        is not performed and gets 429 with ``retry_after`` = whole seconds (>= 1) until every
+        window admits it; it is appended to ``flood_refusals``.  Only performed calls fill the
+        windows.  Calling this again replaces the limits and forgets earlier operations.
         """
         if chat_per_second is not None and chat_per_second <= 0:
             raise ValueError("chat_per_second must be positive")
@@ -950,15 +1108,40 @@ class FakeTelegram:
         retry_after: int | None = None,
         times: int = 1,
         when: Callable[[JSON], bool] | None = None,
+        html: bool = False,
     ) -> None:
         """Make the next ``times`` calls of ``method`` (matching ``when``) fail with this error.
 
         The answer's HTTP status is ``error_code`` (e.g. 502 for a gateway failure, which
-        aiogram raises as TelegramServerError), the body Telegram's error JSON.  Failed calls
-        are not performed.
+        aiogram raises as TelegramServerError), the body Telegram's error JSON.  With
+        ``html=True`` the body is nginx's page for that status instead (``description`` and
+        ``retry_after`` unused), as Telegram's front sends in an incident; aiogram raises
+        ClientDecodeError.  Failed calls are not performed.
         """
         error = ApiError(error_code, description, retry_after)
-        self._failures.append(_Failure(method.lower(), error, times, when))
+        self._failures.append(_Failure(method.lower(), error, times, when, html))
+
+    def outage(
+        self, status: int = 502, *, html: bool = True, methods: Iterable[str] | None = None
+    ) -> None:
+        """Start an incident: every call (or only ``methods``) fails until :meth:`end_outage`.
+
+        Calls are answered by the front with HTTP ``status`` and nginx's page (``html=True``),
+        or with Telegram's JSON ``{"ok": false, "error_code": status, "description":
+        "Bad Gateway"}`` (``html=False``; the standard reason phrase).  They are recorded in
+        ``calls`` but not performed, before any token check, delay or injected failure.
+        Downloads (/file/...) fail the same way; name them ``"file"`` in ``methods``.
+        Calling it again replaces the current outage.
+        """
+        HTTPStatus(status)  # an unknown status is a test bug: fail here, not in a handler
+        names = None if methods is None else frozenset(m.lower() for m in methods)
+        self._outage = _Outage(status, html, names)
+        self._changed()
+
+    def end_outage(self) -> None:
+        """End the incident started by :meth:`outage`; calls are performed again."""
+        self._outage = None
+        self._changed()
 
     def delay(
         self,
@@ -1316,6 +1499,53 @@ class FakeTelegram:
         self.pending_updates.append(copy.deepcopy(update))
         self._changed()
         return 200
+
+    async def deliver_until_accepted(
+        self,
+        update: JSON,
+        *,
+        timeout: float = 60.0,  # noqa: ASYNC109 - the deadline is the point of this helper
+    ) -> int:
+        """Deliver like Telegram: retry the webhook until it accepts; return the attempts made.
+
+        Telegram keeps an update the webhook did not take (a non-2xx answer, a connection
+        error) and sends it again after a growing pause, before any later update, so calling
+        this for each update in turn keeps their order.  The pause starts at
+        ``REDELIVERY_FIRST_PAUSE`` and doubles up to ``REDELIVERY_MAX_PAUSE`` (Telegram's own
+        schedule is slower; tests need not wait for it).  Past ``timeout`` it raises
+        AssertionError with the last answer.  Without a webhook (or once it is deleted) the
+        update is queued for getUpdates, as :meth:`deliver` does, and that counts as accepted.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        pause = REDELIVERY_FIRST_PAUSE
+        attempts = 0
+        last = "no answer"
+        while True:
+            attempts += 1
+            if not self.webhook["url"]:
+                await self.deliver(update)
+                return attempts
+            try:
+                status, _ = await asyncio.wait_for(
+                    self.post_webhook(update, secret=self.webhook["secret_token"]),
+                    max(0.0, deadline - loop.time()),
+                )
+            except (ClientError, TimeoutError) as exc:
+                last = f"no HTTP answer: {exc!r}"
+            else:
+                if 200 <= status < 300:
+                    return attempts
+                last = f"HTTP {status}"
+            remaining = deadline - loop.time()
+            if remaining > 0:
+                await self._pause(min(pause, remaining))
+            if loop.time() >= deadline or self._closing:
+                raise AssertionError(
+                    f"the webhook did not accept update {update.get('update_id')} within "
+                    f"{timeout}s ({attempts} attempts); last: {last}\n{self.dump_calls()}"
+                )
+            pause = min(pause * 2, REDELIVERY_MAX_PAUSE)
 
     async def post_webhook(self, update: JSON | bytes, *, secret: str | None) -> tuple[int, str]:
         """Raw POST to the registered webhook with a chosen secret header (None = no header)."""
@@ -1834,6 +2064,36 @@ class FakeTelegram:
         self._delete_topic(topic.thread_id)
         return True
 
+    def _general_for_edit(self, params: JSON) -> int:
+        chat_id = self._group_for_topics(params)
+        if not self._bot_manages_topics():
+            raise bad("CHAT_ADMIN_REQUIRED")
+        return chat_id
+
+    def api_editGeneralForumTopic(self, r: _Request) -> bool:
+        chat_id = self._general_for_edit(r.params)
+        name = self._clean_topic_name(r.params.get("name"))
+        if name == self.general_name:
+            raise bad("TOPIC_NOT_MODIFIED")
+        self.general_name = name
+        self._store(chat_id, self.bot_user, {"forum_topic_edited": {"name": name}})
+        return True
+
+    def _set_general_closed(self, params: JSON, closed: bool) -> bool:
+        chat_id = self._general_for_edit(params)
+        if self.general_closed == closed:
+            raise bad("TOPIC_NOT_MODIFIED")
+        self.general_closed = closed
+        event = "forum_topic_closed" if closed else "forum_topic_reopened"
+        self._store(chat_id, self.bot_user, {event: {}})
+        return True
+
+    def api_closeGeneralForumTopic(self, r: _Request) -> bool:
+        return self._set_general_closed(r.params, True)
+
+    def api_reopenGeneralForumTopic(self, r: _Request) -> bool:
+        return self._set_general_closed(r.params, False)
+
     def api_getForumTopicIconStickers(self, r: _Request) -> list[JSON]:
         icons = [
             ("📰", "5434144690511290129"),
@@ -2165,6 +2425,130 @@ class FakeTelegram:
             raise bad("REACTIONS_TOO_MANY")
         message["reactions"] = emoji
         return True
+
+    def _pinnable_chat(self, params: JSON) -> int:
+        chat_id = self._writable_chat(params)
+        if chat_id == self.operator_chat_id and self.bot_status not in ("administrator", "creator"):
+            raise bad("not enough rights to manage pinned messages in the chat")
+        return chat_id
+
+    def api_pinChatMessage(self, r: _Request) -> bool:
+        chat_id = self._pinnable_chat(r.params)
+        message = self._message_or(chat_id, r.params.get("message_id"), "message to pin not found")
+        pins = self.pinned.setdefault(chat_id, [])
+        if message["message_id"] in pins:
+            pins.remove(message["message_id"])
+        pins.append(message["message_id"])
+        # Telegram announces a pin with a service message next to the pinned one.
+        pinned = _public(message)
+        pinned.pop("reply_to_message", None)
+        thread_id = message.get("message_thread_id")
+        self._store(chat_id, self.bot_user, {"pinned_message": pinned}, thread_id=thread_id)
+        return True
+
+    def api_unpinChatMessage(self, r: _Request) -> bool:
+        chat_id = self._pinnable_chat(r.params)
+        pins = self.pinned.setdefault(chat_id, [])
+        if r.params.get("message_id") is None:  # the most recent pin, if any
+            if pins:
+                pins.pop()
+            return True
+        message = self._message_or(
+            chat_id, r.params.get("message_id"), "message to unpin not found"
+        )
+        if message["message_id"] in pins:
+            pins.remove(message["message_id"])
+        return True
+
+    def api_unpinAllForumTopicMessages(self, r: _Request) -> bool:
+        chat_id = self._group_for_topics(r.params)
+        self._pinnable_chat(r.params)
+        topic = self.topics.get(r.params.get("message_thread_id"))  # type: ignore[arg-type]
+        if topic is None or topic.deleted:
+            raise bad("TOPIC_ID_INVALID")
+        group = self.messages[chat_id]
+        self.pinned[chat_id] = [
+            i
+            for i in self.pinned.get(chat_id, [])
+            if i not in group or group[i].get("message_thread_id") != topic.thread_id
+        ]
+        return True
+
+    def api_editMessageMedia(self, r: _Request) -> JSON:
+        message = self._editable(r.params)
+        editable_kinds = ("photo", "video", "animation", "document", "audio")
+        if not any(kind in message for kind in editable_kinds):
+            raise bad("there is no media in the message to edit")
+        media = r.params.get("media")
+        kind = media.get("type") if isinstance(media, dict) else None
+        if not isinstance(media, dict) or kind not in editable_kinds:
+            raise bad("can't parse InputMedia: unsupported media type")
+        resolved = self._resolve_media(str(kind), media.get("media"), r.files)
+        caption = self._caption(media)
+        for key in (*MEDIA_KINDS, "caption", "caption_entities", "html", "has_media_spoiler"):
+            message.pop(key, None)
+        message.update({kind: resolved, **copy.deepcopy(caption)})
+        if kind == "animation":  # as _store: an animation is also a document
+            dropped = ("width", "height", "duration")
+            message["document"] = {k: v for k, v in resolved.items() if k not in dropped}
+        markup = self._markup_of(r.params)
+        if markup is None:
+            message.pop("reply_markup", None)
+        else:
+            message["reply_markup"] = markup
+        message["edit_date"] = int(time.time())
+        self._changed()
+        return _public(message)
+
+    def _live_location(self, params: JSON) -> JSON:
+        message = self._editable(params)
+        if "live_period" not in message.get("location", {}):
+            raise bad("message can't be edited")  # not live, or already stopped
+        return message
+
+    def api_editMessageLiveLocation(self, r: _Request) -> JSON:
+        message = self._live_location(r.params)
+        location = dict(message["location"])
+        location["latitude"] = float(r.params["latitude"])
+        location["longitude"] = float(r.params["longitude"])
+        for key in ("horizontal_accuracy", "heading", "proximity_alert_radius", "live_period"):
+            if key in r.params:
+                location[key] = r.params[key]
+        if location == message["location"]:
+            raise bad(NOT_MODIFIED.removeprefix("Bad Request: "))
+        message["location"] = location
+        message["edit_date"] = int(time.time())
+        self._changed()
+        return _public(message)
+
+    def api_stopMessageLiveLocation(self, r: _Request) -> JSON:
+        message = self._live_location(r.params)
+        # a stopped live location is an ordinary one: no live_period, no more edits
+        message["location"] = {
+            k: v
+            for k, v in message["location"].items()
+            if k not in ("live_period", "heading", "proximity_alert_radius")
+        }
+        message["edit_date"] = int(time.time())
+        self._changed()
+        return _public(message)
+
+    def api_stopPoll(self, r: _Request) -> JSON:
+        chat_id = self._chat_id(r.params)
+        description = "message with poll to stop not found"
+        message = self._message_or(chat_id, r.params.get("message_id"), description)
+        if "poll" not in message:
+            raise bad(description)
+        if message.get("from", {}).get("id") != self.bot_id:
+            raise bad("message can't be edited")
+        if message["poll"]["is_closed"]:
+            raise bad("poll has already been closed")
+        message["poll"]["is_closed"] = True
+        markup = self._markup_of(r.params)
+        if markup is not None:
+            message["reply_markup"] = markup
+        self._changed()
+        return copy.deepcopy(message["poll"])
 
     def api_answerCallbackQuery(self, r: _Request) -> bool:
         query_id = str(r.params.get("callback_query_id") or "")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -16,6 +18,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramConflictError,
     TelegramForbiddenError,
@@ -29,23 +32,37 @@ from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaDocument,
     InputMediaPhoto,
     Message,
+    Poll,
     ReactionTypeEmoji,
     ReplyParameters,
     Update,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import ClientSession, web
+from aiohttp import ClientResponseError, ClientSession, web
 
 try:
-    from tests.fake_telegram import PRIVATE_KEYS, FakeTelegram
+    from tests.fake_telegram import FLOOD_METHODS, MESSAGE_METHODS, PRIVATE_KEYS, FakeTelegram
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
-    from fake_telegram import PRIVATE_KEYS, FakeTelegram  # type: ignore[no-redef]
+    from fake_telegram import (  # type: ignore[no-redef]
+        FLOOD_METHODS,
+        MESSAGE_METHODS,
+        PRIVATE_KEYS,
+        FakeTelegram,
+    )
 
 pytestmark = pytest.mark.asyncio
 
 JSON = dict[str, Any]
+# nginx's page exactly as Telegram's front sends it during an incident.
+NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+NGINX_504 = NGINX_502.replace("502 Bad Gateway", "504 Gateway Time-out")
 
 
 @pytest.fixture
@@ -523,3 +540,347 @@ async def test_delay_is_released_when_the_fake_stops() -> None:
     with contextlib.suppress(TelegramNetworkError):
         await asyncio.wait_for(call, 5)
     await client.session.close()
+
+
+# ---------------------------------------------------------------------- the group's budget
+
+
+async def test_flood_charges_every_write_to_the_chat(fake: FakeTelegram, bot: Bot) -> None:
+    group, user = fake.operator_chat_id, fake.add_user("Ivan")
+    fake.freeze_clock()
+    fake.rate_limits(group_per_minute=4, chat_per_second=1)
+    topic = await bot.create_forum_topic(group, "Ivan")
+    thread_id = topic.message_thread_id
+    await bot.edit_forum_topic(group, thread_id, name="Ivan · waiting")
+    sent = await bot.send_message(group, "hello", message_thread_id=thread_id)
+    await bot.set_message_reaction(group, sent.message_id, [ReactionTypeEmoji(emoji="👍")])
+    with pytest.raises(TelegramRetryAfter) as closing:  # the fifth operation within a minute
+        await bot.close_forum_topic(group, thread_id)
+    assert closing.value.retry_after == 60
+    assert not fake.topics[thread_id].closed  # refused = not done
+    with pytest.raises(TelegramRetryAfter):
+        await bot.pin_chat_message(group, sent.message_id)
+    assert await bot.delete_message(group, sent.message_id)  # deletions are free
+    question = fake.customer_message(user, text="hi")["message"]["message_id"]
+    await bot.send_message(user["id"], "answer")
+    with pytest.raises(TelegramRetryAfter) as reacting:  # a private chat's budget counts too
+        await bot.set_message_reaction(user["id"], question, [ReactionTypeEmoji(emoji="👍")])
+    assert reacting.value.retry_after == 1
+    fake.advance_clock(60)
+    await bot.close_forum_topic(group, thread_id)
+    assert fake.topics[thread_id].closed
+    assert [c.method for c in fake.flood_refusals] == [
+        "closeForumTopic",
+        "pinChatMessage",
+        "setMessageReaction",
+    ]
+    assert [c.method for c in fake.operations(group)] == [
+        "createForumTopic",
+        "editForumTopic",
+        "sendMessage",
+        "setMessageReaction",
+        "closeForumTopic",
+    ]
+    assert fake.operation_count(group) == 5
+    assert fake.operation_count(user["id"]) == 1
+
+
+async def test_global_limit_counts_messages_only(fake: FakeTelegram, bot: Bot) -> None:
+    """Telegram's ~30/s over all chats is a broadcast limit on messages; topic operations are
+    charged to their chat, not to it."""
+    ivan, olha = fake.add_user("Ivan"), fake.add_user("Olha")
+    fake.freeze_clock()
+    fake.rate_limits(global_per_second=1)
+    await bot.send_message(ivan["id"], "one")
+    topic = await bot.create_forum_topic(fake.operator_chat_id, "Olha")
+    await bot.close_forum_topic(fake.operator_chat_id, topic.message_thread_id)
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(olha["id"], "two")
+    assert {"createforumtopic", "setmessagereaction"} <= FLOOD_METHODS - MESSAGE_METHODS
+    assert "deletemessage" not in FLOOD_METHODS
+
+
+async def test_operations_are_counted_without_rate_limits(fake: FakeTelegram, bot: Bot) -> None:
+    group, user = fake.operator_chat_id, fake.add_user("Olha")
+    topic = await bot.create_forum_topic(group, "Olha")
+    thread_id = topic.message_thread_id
+    first = fake.customer_message(user, media_group_id="a", photo=fake.photo())["message"]
+    second = fake.customer_message(user, media_group_id="a", photo=fake.photo())["message"]
+    ids = [first["message_id"], second["message_id"]]
+    await bot.copy_messages(group, user["id"], ids, message_thread_id=thread_id)  # 2
+    album = await bot.send_media_group(  # 2
+        group,
+        [
+            InputMediaPhoto(media=BufferedInputFile(b"one", "1.jpg")),
+            InputMediaPhoto(media=BufferedInputFile(b"two", "2.jpg")),
+        ],
+        message_thread_id=thread_id,
+    )
+    await bot.set_message_reaction(group, album[0].message_id, [ReactionTypeEmoji(emoji="🔥")])
+    await bot.pin_chat_message(group, album[0].message_id)
+    await bot.unpin_chat_message(group, message_id=album[0].message_id)
+    await bot.get_chat(group)  # reads are free
+    await bot.delete_message(group, album[1].message_id)  # so are deletions
+    with pytest.raises(TelegramBadRequest, match="TOPIC_NOT_MODIFIED"):  # failed: not charged
+        await bot.reopen_forum_topic(group, thread_id)
+    await bot.send_message(user["id"], "copied")  # another chat's budget
+    assert [c.method for c in fake.operations(group)] == [
+        "createForumTopic",
+        "copyMessages",
+        "sendMediaGroup",
+        "setMessageReaction",
+        "pinChatMessage",
+        "unpinChatMessage",
+    ]
+    assert [c.cost for c in fake.operations(group)] == [1, 2, 2, 1, 1, 1]
+    assert fake.operation_count(group) == 8
+    assert [c.method for c in fake.operations(user["id"])] == ["sendMessage"]
+    reopen = next(c for c in fake.calls if c.method == "reopenForumTopic")
+    assert (reopen.performed, reopen.cost) == (False, 0)
+    assert fake.flood_refusals == []
+
+
+async def test_write_methods_behave_like_telegram(fake: FakeTelegram, bot: Bot) -> None:
+    """The newly counted methods work, and their answers are what aiogram expects."""
+    group, user = fake.operator_chat_id, fake.add_user("Ivan")
+    topic = await bot.create_forum_topic(group, "Ivan")
+    thread_id = topic.message_thread_id
+    sent = await bot.send_message(group, "pin me", message_thread_id=thread_id)
+    assert await bot.pin_chat_message(group, sent.message_id, disable_notification=True)
+    assert fake.pinned[group] == [sent.message_id]
+    notice = fake.topic_messages(thread_id)[-1]
+    assert notice["pinned_message"]["message_id"] == sent.message_id
+    assert await bot.unpin_all_forum_topic_messages(group, thread_id)
+    assert fake.pinned[group] == []
+    with pytest.raises(TelegramBadRequest, match="message to pin not found"):
+        await bot.pin_chat_message(group, 99_999)
+
+    assert await bot.edit_general_forum_topic(group, "Lobby")
+    assert await bot.close_general_forum_topic(group)
+    assert (fake.general_name, fake.general_closed) == ("Lobby", True)
+    with pytest.raises(TelegramBadRequest, match="TOPIC_NOT_MODIFIED"):
+        await bot.close_general_forum_topic(group)
+    assert await bot.reopen_general_forum_topic(group)
+    assert not fake.general_closed
+
+    photo = await bot.send_photo(user["id"], BufferedInputFile(b"jpeg", "a.jpg"), caption="a")
+    edited = await bot.edit_message_media(
+        InputMediaDocument(media=BufferedInputFile(b"%PDF", "receipt.pdf"), caption="receipt"),
+        chat_id=user["id"],
+        message_id=photo.message_id,
+    )
+    assert isinstance(edited, Message)
+    assert edited.document is not None and edited.document.file_name == "receipt.pdf"
+    assert (edited.photo, edited.caption) == (None, "receipt")
+    assert fake.file_data(edited.document.file_id) == b"%PDF"
+
+    live = await bot.send_location(user["id"], 50.45, 30.52, live_period=600)
+    moved = await bot.edit_message_live_location(
+        50.46, 30.53, chat_id=user["id"], message_id=live.message_id
+    )
+    assert isinstance(moved, Message) and moved.location is not None
+    assert (moved.location.latitude, moved.location.live_period) == (50.46, 600)
+    stopped = await bot.stop_message_live_location(chat_id=user["id"], message_id=live.message_id)
+    assert isinstance(stopped, Message) and stopped.location is not None
+    assert stopped.location.live_period is None
+    with pytest.raises(TelegramBadRequest, match="message can't be edited"):
+        await bot.edit_message_live_location(
+            50.47, 30.54, chat_id=user["id"], message_id=live.message_id
+        )
+
+    poll = await bot.send_poll(user["id"], "Rate us", ["good", "bad"])
+    closed = await bot.stop_poll(user["id"], poll.message_id)
+    assert isinstance(closed, Poll) and closed.is_closed
+    with pytest.raises(TelegramBadRequest, match="poll has already been closed"):
+        await bot.stop_poll(user["id"], poll.message_id)
+    assert_valid_world(fake)
+    assert [c.method for c in fake.operations(group)] == [
+        "createForumTopic",
+        "sendMessage",
+        "pinChatMessage",
+        "unpinAllForumTopicMessages",
+        "editGeneralForumTopic",
+        "closeGeneralForumTopic",
+        "reopenGeneralForumTopic",
+    ]
+    assert [c.method for c in fake.operations(user["id"])] == [
+        "sendPhoto",
+        "editMessageMedia",
+        "sendLocation",
+        "editMessageLiveLocation",
+        "stopMessageLiveLocation",
+        "sendPoll",
+        "stopPoll",
+    ]
+
+
+# ---------------------------------------------------------------------- outages
+
+
+async def test_outage_answers_with_nginx_html(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    document = fake.document()
+    stored = await bot.get_file(document["file_id"])
+    fake.outage()
+    with pytest.raises(ClientDecodeError) as decode:
+        await bot.send_message(user["id"], "lost")
+    assert decode.value.data == NGINX_502
+    async with ClientSession() as http:
+        async with http.post(f"{fake.url}/bot{fake.token}/getMe") as answer:
+            assert (answer.status, answer.reason) == (502, "Bad Gateway")
+            assert answer.headers["Content-Type"] == "text/html"
+            assert answer.headers["Server"] == "nginx"
+            assert await answer.text() == NGINX_502
+        async with http.post(f"{fake.url}/bot999:wrong/getMe") as answer:
+            assert answer.status == 502  # the front answers before any token check
+        file_url = f"{fake.url}/file/bot{fake.token}/{stored.file_path}"
+        async with http.get(file_url) as answer:
+            assert (answer.status, await answer.text()) == (502, NGINX_502)
+    assert fake.sent_by_bot(user["id"]) == []  # nothing performed
+    assert [c.method for c in fake.calls][-3:] == ["sendMessage", "getMe", "getMe"]
+    assert not any(c.performed for c in fake.calls[-3:])
+    assert fake.operation_count(user["id"]) == 0
+    fake.end_outage()
+    assert (await bot.send_message(user["id"], "back")).text == "back"
+    downloaded = await bot.download(document["file_id"])
+    assert downloaded is not None and downloaded.read() == fake.file_data(document["file_id"])
+
+
+async def test_outage_variants(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    fake.outage(504)
+    with pytest.raises(ClientDecodeError) as decode:
+        await bot.get_me()
+    assert decode.value.data == NGINX_504
+
+    fake.outage(html=False)  # replaces the 504 one
+    with pytest.raises(TelegramServerError, match="Bad Gateway"):
+        await bot.send_message(user["id"], "lost")
+    async with ClientSession() as http, http.post(f"{fake.url}/bot{fake.token}/getMe") as answer:
+        assert (answer.status, answer.content_type) == (502, "application/json")
+        body = await answer.json()
+    assert body == {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+
+    document = fake.document()
+    fake.outage(methods=["SendMessage", "file"])
+    assert (await bot.get_me()).id == fake.bot_id
+    with pytest.raises(ClientDecodeError):
+        await bot.send_message(user["id"], "lost")
+    with pytest.raises(ClientResponseError) as download:
+        await bot.download(document["file_id"])  # getFile works, the file server does not
+    assert download.value.status == 502
+
+    fake.outage(methods=["sendMessage"])  # downloads are not named: they work
+    downloaded = await bot.download(document["file_id"])
+    assert downloaded is not None and downloaded.read() == fake.file_data(document["file_id"])
+    fake.end_outage()
+    assert (await bot.send_message(user["id"], "back")).text == "back"
+    assert [m["text"] for m in fake.sent_by_bot(user["id"])] == ["back"]
+
+
+async def test_fail_with_an_html_page(fake: FakeTelegram, bot: Bot) -> None:
+    user = fake.add_user("Ivan")
+    fake.fail("sendMessage", 502, "Bad Gateway", html=True)
+    fake.fail("getMe", 504, "Gateway Timeout", html=True, times=2)
+    with pytest.raises(ClientDecodeError) as decode:
+        await bot.send_message(user["id"], "lost")
+    assert decode.value.data == NGINX_502
+    for _ in range(2):
+        with pytest.raises(ClientDecodeError) as decode:
+            await bot.get_me()
+        assert decode.value.data == NGINX_504
+    assert (await bot.get_me()).id == fake.bot_id
+    assert (await bot.send_message(user["id"], "sent")).text == "sent"
+    assert [m["text"] for m in fake.sent_by_bot(user["id"])] == ["sent"]
+
+
+# ---------------------------------------------------------------------- webhook redelivery
+
+
+async def serve(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> tuple[web.AppRunner, str]:
+    """A webhook server on a free port; returns its runner (to clean up) and URL."""
+    app = web.Application()
+    app.router.add_post("/hook", handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}/hook"
+
+
+async def test_redelivery_until_the_webhook_accepts(fake: FakeTelegram, bot: Bot) -> None:
+    answers = [500, 502, 200, 200]
+    received: list[int] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        received.append((await request.json())["update_id"])
+        return web.Response(status=answers.pop(0), text="")
+
+    runner, url = await serve(handler)
+    try:
+        await bot.set_webhook(url)
+        user = fake.add_user("Ivan")
+        first, second = (fake.customer_message(user, text=t) for t in ("one", "two"))
+        assert await fake.deliver_until_accepted(first) == 3
+        assert await fake.deliver_until_accepted(second) == 1
+        assert received == [first["update_id"]] * 3 + [second["update_id"]]
+    finally:
+        await runner.cleanup()
+
+
+async def test_redelivery_after_connection_errors(fake: FakeTelegram, bot: Bot) -> None:
+    """A webhook that drops the connection is retried like one that answers an error."""
+    bodies: list[JSON] = []
+    connections = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        if connections > 2:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"(?i)content-length: *(\d+)", head)
+            assert length is not None
+            bodies.append(json.loads(await reader.readexactly(int(length[1]))))
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            await writer.drain()
+        writer.close()  # the first two are dropped without an answer
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook")
+        update = fake.customer_message(fake.add_user("Ivan"), text="hello")
+        assert await fake.deliver_until_accepted(update) == 3
+        assert [b["update_id"] for b in bodies] == [update["update_id"]]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_redelivery_gives_up_after_the_timeout(fake: FakeTelegram, bot: Bot) -> None:
+    received: list[int] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        received.append((await request.json())["update_id"])
+        return web.Response(status=503, text="down")
+
+    runner, url = await serve(handler)
+    try:
+        await bot.set_webhook(url)
+        update = fake.customer_message(fake.add_user("Ivan"), text="hello")
+        with pytest.raises(AssertionError, match="last: HTTP 503"):
+            await fake.deliver_until_accepted(update, timeout=0.3)
+        assert len(received) >= 2
+        assert set(received) == {update["update_id"]}
+    finally:
+        await runner.cleanup()
+
+
+async def test_redelivery_in_polling_mode_queues_once(fake: FakeTelegram, bot: Bot) -> None:
+    update = fake.customer_message(fake.add_user("Ivan"), text="hello")
+    assert await fake.deliver_until_accepted(update) == 1
+    updates = await bot.get_updates(timeout=0)
+    assert [u.update_id for u in updates] == [update["update_id"]]
