@@ -29,6 +29,13 @@ Behaviour worth knowing (documented in the Viber REST bot API unless noted):
   ``message_token``, the message is recorded with ``"failed"``, and after the answer has been
   written the fake POSTs a signed ``failed`` callback (``desc`` = :data:`MEDIA_FAILED_DESC`) to
   the webhook, if one is set and ``failed`` is among its event types.
+* Account problems (:meth:`FakeViber.account_problem`): Viber refuses every send_message with
+  the account's status, e.g. ``23 "freeMessagesExceeded"`` once the free out-of-session
+  messages of the month are used up or ``24 "noBalance"`` for a billable bot without balance
+  (status names from the REST API's error code table).
+* Outages (:meth:`FakeViber.outage`): the REST front answers HTTP 502 with nginx's HTML page
+  instead of Viber's JSON, and nothing is performed (not part of Viber's docs: what a gateway
+  in front of any service sends).
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -72,7 +80,8 @@ CONTACT_NAME_LIMIT = 28
 CONTACT_PHONE_LIMIT = 18
 BUTTON_TEXT_LIMIT = 250
 
-# The status codes of the REST API, with the status_message the service sends.
+# The status codes of the REST API, with the status_message the service sends (the "Name" column
+# of the error code table in Viber's REST bot API docs; any other status is "General error").
 STATUS_MESSAGES: dict[int, str] = {
     0: "ok",
     1: "invalidUrl",
@@ -90,12 +99,25 @@ STATUS_MESSAGES: dict[int, str] = {
     13: "apiVersionNotSupported",
     14: "incompatibleWithVersion",
     15: "publicAccountNotAuthorized",
-    16: "inboxMessageStateMismatch",
-    17: "unsupportedMessageType",
-    18: "messageRateExceeded",
+    16: "inchatReplyMessageNotAllowed",
+    17: "publicAccountIsNotInline",
+    18: "noPublicChat",
+    19: "cannotSendBroadcast",
+    20: "broadcastNotAllowed",
+    21: "unsupportedCountry",
+    22: "paymentUnsupported",
+    23: "freeMessagesExceeded",  # the monthly free out-of-session messages are used up
+    24: "noBalance",  # a billable bot past that threshold has no balance left
 }
 MISSING_AUTH_TOKEN = "missing_auth_token"
 MEDIA_FAILED_DESC = "media download failed"
+# nginx's reason phrases where they differ from the standard ones (it says "Gateway Time-out").
+NGINX_REASONS: dict[int, str] = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Temporarily Unavailable",
+    504: "Gateway Time-out",
+}
 
 # Events a bot may choose in set_webhook; "message" is always sent, these two cannot be opted out.
 EVENT_TYPES = ("delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started")
@@ -181,6 +203,38 @@ class _Failure:
     when: Callable[[JSON], bool] | None
 
 
+@dataclass
+class _Outage:
+    """An ongoing incident of the REST front: every call gets ``status``, nothing is done."""
+
+    status: int
+    html: bool
+
+    def response(self) -> web.Response:
+        """nginx's page (text/html, ``Server: nginx``), or the bare status with no body."""
+        reason = nginx_reason(self.status)
+        if not self.html:
+            return web.Response(status=self.status, reason=reason, headers={"Server": "nginx"})
+        body = nginx_page(self.status).encode()
+        headers = {"Content-Type": "text/html", "Server": "nginx"}
+        return web.Response(status=self.status, reason=reason, body=body, headers=headers)
+
+
+def nginx_reason(status: int) -> str:
+    """The reason phrase nginx gives ``status``."""
+    return NGINX_REASONS.get(status) or HTTPStatus(status).phrase
+
+
+def nginx_page(status: int) -> str:
+    """nginx's error page for ``status``, byte for byte (CRLF line ends)."""
+    title = f"{status} {nginx_reason(status)}"
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n"
+        "</body>\r\n</html>\r\n"
+    )
+
+
 def signature_of(body: bytes, auth_token: str) -> str:
     """Viber's callback signature: hex HMAC-SHA256 of the exact body, keyed with the token."""
     return hmac.new(auth_token.encode(), body, hashlib.sha256).hexdigest()
@@ -235,6 +289,8 @@ class FakeViber:
         self.welcome_errors: list[str] = []  # invalid inline welcome messages
         self._received: dict[str, list[JSON]] = {}
         self._failures: list[_Failure] = []
+        self._account_problem: ViberError | None = None
+        self._outage: _Outage | None = None
         self._tokens = itertools.count(5_741_311_803_571_721_087, 7_919)
         self._user_seq = itertools.count(1)
         self._media_seq = itertools.count(1)
@@ -334,6 +390,8 @@ class FakeViber:
         body = decoded if isinstance(decoded, dict) else {"_raw": raw.decode(errors="replace")}
         self.calls.append(ViberCall(method, dict(request.headers), body, time.monotonic()))
         self._changed()
+        if self._outage is not None:  # the front answers; the API never sees the call
+            return self._outage.response()
         after: list[Callable[[], Any]] = []
         try:
             self._check_auth(request, body)
@@ -435,6 +493,13 @@ class FakeViber:
         payload = {k: v for k, v in body.items() if k != "auth_token"}
         validate_message(payload, need_receiver=True)
         self._maybe_fail("send_message", payload)
+        if self._account_problem is not None:
+            raise ViberError(
+                self._account_problem.status,
+                self._account_problem.status_message,
+                message_token=self._new_token(),
+                chat_hostname=CHAT_HOSTNAME,
+            )
         receiver = payload["receiver"]
         token = self._new_token()
         if receiver not in self.users:
@@ -622,6 +687,36 @@ class FakeViber:
         and carry ``message_token`` and ``chat_hostname`` like Viber's 12 "tooManyRequests".
         """
         self._failures.append(_Failure(path, ViberError(status, status_message), times, when))
+
+    def account_problem(self, status: int | None, status_message: str | None = None) -> None:
+        """Refuse every send_message with ``status`` until ``account_problem(None)``.
+
+        For problems of the account rather than of one message: ``23`` (the free
+        out-of-session messages of the month are used up), ``24`` (no balance), ``7``/``9``
+        (blocked/suspended).  Applied after payload validation and injected failures, before
+        the receiver is looked at; the answer carries ``message_token`` and ``chat_hostname``
+        and nothing is delivered.  ``status_message`` defaults to the documented name.
+        """
+        if status == 0:
+            raise ValueError("status 0 is ok, not a problem; use None to clear")
+        self._account_problem = None if status is None else ViberError(status, status_message)
+        self._changed()
+
+    def outage(self, status: int = 502, *, html: bool = True) -> None:
+        """Start an incident: every REST call gets HTTP ``status`` until :meth:`end_outage`.
+
+        The body is nginx's page for the status (``html=True``) or empty.  Calls are recorded
+        in ``calls`` but not performed (no auth check, no delivery, no webhook callback);
+        hosted media and callbacks to the app are not affected.
+        """
+        HTTPStatus(status)  # an unknown status is a test bug: fail here
+        self._outage = _Outage(status, html)
+        self._changed()
+
+    def end_outage(self) -> None:
+        """End the incident started by :meth:`outage`."""
+        self._outage = None
+        self._changed()
 
     def host_media(
         self,

@@ -42,16 +42,23 @@ from viberbot.api.viber_requests import (
 )
 
 try:
-    from tests.fake_viber import MEDIA_FAILED_DESC, SIGNATURE_HEADER, FakeViber
+    from tests.fake_viber import MEDIA_FAILED_DESC, SIGNATURE_HEADER, STATUS_MESSAGES, FakeViber
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from fake_viber import (  # type: ignore[no-redef]
         MEDIA_FAILED_DESC,
         SIGNATURE_HEADER,
+        STATUS_MESSAGES,
         FakeViber,
     )
 
 JSON = dict[str, Any]
 BOT_NAME = "Support"
+# nginx's page for a gateway failure, byte for byte.
+NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
 KEYBOARD: JSON = {
     "Type": "keyboard",
     "DefaultHeight": False,
@@ -473,3 +480,86 @@ async def test_viberbot_message_classes_are_accepted(
         "sticker",
         "url",
     ]
+
+
+# ---------------------------------------------------------------------- account problems, outages
+
+
+async def test_status_names_follow_the_error_code_table(
+    fake: FakeViber, client: ClientSession
+) -> None:
+    assert [STATUS_MESSAGES[n] for n in range(16, 25)] == [
+        "inchatReplyMessageNotAllowed",
+        "publicAccountIsNotInline",
+        "noPublicChat",
+        "cannotSendBroadcast",
+        "broadcastNotAllowed",
+        "unsupportedCountry",
+        "paymentUnsupported",
+        "freeMessagesExceeded",
+        "noBalance",
+    ]
+    user = fake.add_user("Petro")
+    fake.fail(21)
+    answer = await post(client, fake, "send_message", text_body(user["id"]))
+    assert (answer["status"], answer["status_message"]) == (21, "unsupportedCountry")
+    fake.fail(99)  # outside the table
+    answer = await post(client, fake, "send_message", text_body(user["id"]))
+    assert (answer["status"], answer["status_message"]) == (99, "generalError")
+
+
+async def test_account_problem_refuses_every_send_until_cleared(
+    fake: FakeViber, client: ClientSession
+) -> None:
+    petro, olha = fake.add_user("Petro"), fake.add_user("Olha")
+    fake.account_problem(23)
+    for user in (petro, olha):
+        answer = await post(client, fake, "send_message", text_body(user["id"]))
+        assert (answer["status"], answer["status_message"]) == (23, "freeMessagesExceeded")
+        assert isinstance(answer["message_token"], int)
+        assert answer["chat_hostname"] == "SN-CHAT-01_"
+    # a malformed payload is still badData; the account's other calls still work
+    assert (await post(client, fake, "send_message", text_body(petro["id"], "")))["status"] == 3
+    assert (await post(client, fake, "get_account_info", {}))["status"] == 0
+    fake.account_problem(24)
+    answer = await post(client, fake, "send_message", text_body(petro["id"]))
+    assert (answer["status"], answer["status_message"]) == (24, "noBalance")
+    assert fake.received(petro["id"]) == [] and fake.received(olha["id"]) == []
+    fake.account_problem(None)
+    assert (await post(client, fake, "send_message", text_body(petro["id"], "paid")))["status"] == 0
+    assert [m["text"] for m in fake.received(petro["id"])] == ["paid"]
+    assert len(fake.calls_to("send_message")) == 5  # refused calls are recorded too
+    with pytest.raises(ValueError, match="status 0"):
+        fake.account_problem(0)
+
+
+async def test_outage_answers_with_nginx_html(
+    fake: FakeViber, client: ClientSession, hook: Hook
+) -> None:
+    user = fake.add_user("Petro")
+    assert (await post(client, fake, "set_webhook", {"url": hook.url}))["status"] == 0
+    callbacks = len(hook.received)
+    fake.outage()
+    headers = {"X-Viber-Auth-Token": fake.auth_token}
+    body = json.dumps(text_body(user["id"])).encode()
+    async with client.post(f"{fake.url}/send_message", data=body, headers=headers) as response:
+        assert (response.status, response.reason) == (502, "Bad Gateway")
+        assert response.headers["Content-Type"] == "text/html"
+        assert response.headers["Server"] == "nginx"
+        assert await response.text() == NGINX_502
+    webhook = json.dumps({"url": hook.url}).encode()
+    async with client.post(f"{fake.url}/set_webhook", data=webhook, headers=headers) as response:
+        assert response.status == 502
+    async with client.post(f"{fake.url}/get_account_info", data=b"{}") as response:
+        assert response.status == 502  # no auth check either: the front answers
+    assert fake.received(user["id"]) == []
+    assert len(hook.received) == callbacks  # set_webhook did not call back
+    assert [c.path for c in fake.calls][-3:] == ["send_message", "set_webhook", "get_account_info"]
+
+    fake.outage(503, html=False)
+    async with client.post(f"{fake.url}/send_message", data=body, headers=headers) as response:
+        assert response.status == 503
+        assert await response.read() == b""
+    fake.end_outage()
+    assert (await post(client, fake, "send_message", text_body(user["id"], "back")))["status"] == 0
+    assert [m["text"] for m in fake.received(user["id"])] == ["back"]
