@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import aiohttp
 from aiogram import Bot, Dispatcher
@@ -29,7 +30,7 @@ from bot.metrics import (
 )
 from bot.pacing_setup import open_pacing_store
 from bot.reports import Reports
-from bot.telegram.albums import AlbumCollector
+from bot.telegram.button_answers import TelegramButtonAnswers
 from bot.telegram.calls import configure as configure_retries
 from bot.telegram.customer_channel import TelegramCustomerChannel
 from bot.telegram.customer_router import customer_router
@@ -52,10 +53,16 @@ from bot.viber.webhook import viber_parser, viber_webhook
 from bot.web import READY, make_web_app, telegram_webhook
 from bridge.auto_replies import AutoReplies
 from bridge.clock import Clock, SystemClock
+from bridge.commands import Command
+from bridge.decisions import Decisions
+from bridge.delivery.budget import Budgets
+from bridge.delivery.perform import Performer
+from bridge.delivery.service import DeliveryService
 from bridge.errors import ConfigError
 from bridge.faq.source import FaqSource
-from bridge.help_desk import HelpDesk
-from bridge.inbox import Handler, Inbox
+from bridge.handlers.context import Rules
+from bridge.handlers.customers import command_failed as report_failed
+from bridge.inbox import Inbox, Legacy
 from bridge.lane_locks import LaneLocks, LocalLaneLocks
 from bridge.lane_names import TopicLanes
 from bridge.lanes import Lanes
@@ -64,7 +71,6 @@ from bridge.media_links import MediaLinks
 from bridge.model import InboxItem, Platform
 from bridge.pacing.store import PacingStore
 from bridge.ports import CustomerChannel
-from bridge.relay import Relay
 from bridge.screens import Screen, Screens
 from bridge.storage.advisory_locks import AdvisoryLaneLocks
 from bridge.storage.database import make_engine, make_sessions, migrate
@@ -74,6 +80,8 @@ from bridge.waiting import WaitingWatch
 from bridge.working_hours import Schedule
 
 log = logging.getLogger(__name__)
+
+UPKEEP_SECONDS = 15  # how often late deliveries are looked for (and finished ones pruned)
 
 
 def telegram_bot(settings: TelegramAccess, timeout: float = 30) -> Bot:
@@ -93,7 +101,8 @@ class Application:
         self._engine: AsyncEngine | None = None
         self._bot: Bot | None = None
         self._runner: web.AppRunner | None = None
-        self._albums: AlbumCollector | None = None
+        self.delivery: DeliveryService | None = None
+        self._upkeep_task: asyncio.Task[None] | None = None
         self._polling: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
         self.faq: FaqSource | None = None
@@ -119,6 +128,15 @@ class Application:
         )
         await check_telegram(bot, settings.operator_chat_id, settings.telegram_api_url)
         self._pacing = await open_pacing_store(settings.redis_url, self._engine)
+        # An injected clock (tests) moves the pacing too; otherwise each store keeps its own.
+        pacing_clock = None if isinstance(self.clock, SystemClock) else self._seconds
+        budgets = Budgets(settings.rate_limit_group_per_minute, pacing_clock or time.monotonic)
+        desk_destination = f"group:{settings.operator_chat_id}"
+
+        def spent(chat_id: int, count: int) -> None:
+            if chat_id < 0:
+                budgets.of(f"group:{chat_id}").spent(count)
+
         bot.session.middleware(
             RateLimiter(
                 settings.rate_limit_chat_per_second,
@@ -126,6 +144,8 @@ class Application:
                 settings.rate_limit_global_per_second,
                 store=self._pacing,
                 namespace=f"telegram:{bot.id}",
+                clock=pacing_clock,
+                spent=spent,
             )
         )
         http = self._http = aiohttp.ClientSession()
@@ -138,18 +158,11 @@ class Application:
         sessions = make_sessions(self._engine)
         uow = SqlUnitOfWorkFactory(sessions)
         auto_replies = AutoReplies(
-            screens,
-            schedule,
-            faq,
-            timedelta(minutes=settings.offline_silence_minutes),
-            uow,
-            self.clock,
+            screens, schedule, faq, timedelta(minutes=settings.offline_silence_minutes)
         )
-        help_desk: HelpDesk | None = None  # made once the relay exists; the Viber menu needs it
 
         def viber_menu(language: str | None) -> Screen:
-            assert help_desk is not None
-            return help_desk.menu(texts.language_for(language))
+            return screens.menu(faq.catalog, texts.language_for(language))
 
         uploader = ForeignUploader(bot, MediaFetcher(http))
         channels: dict[Platform, CustomerChannel] = {
@@ -172,50 +185,65 @@ class Application:
             )
             builder = ViberMessageBuilder(media_links, settings.public_url)
             channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder, viber_menu)
-        relay_desk = TelegramOperatorDesk(sender, settings.operator_chat_id, uploader)
-        relay = Relay(
-            uow=uow,
-            desk=relay_desk,
-            channels=channels,
-            clock=self.clock,
+        desk = TelegramOperatorDesk(sender, settings.operator_chat_id, uploader)
+        rules = Rules(
             texts=texts,
+            screens=screens,
+            faq=faq,
+            desk=desk_destination,
+            channels={platform: channel.free_window for platform, channel in channels.items()},
+            auto=auto_replies,
+            ratings=settings.rating_enabled,
             hold_outside_window=settings.viber_outside_window == "confirm",
-            auto_replies=auto_replies,
-            rating_screens=screens if settings.rating_enabled else None,
-            metrics=metrics,
+            gather=timedelta(seconds=settings.album_wait_seconds),
         )
-        help_desk = HelpDesk(faq, screens, relay)
+        decisions = Decisions(uow, rules, self.clock)
+        self._lane_locks = lane_locks_for(self._engine)
+        delivery = self.delivery = DeliveryService(
+            uow,
+            Performer(uow, desk, channels, TelegramButtonAnswers(bot), rules, metrics),
+            self.clock,
+            [desk_destination],
+            budgets,
+            claims=self._lane_locks,
+            first_delay=settings.retry_first_delay_seconds,
+            longest_delay=settings.delivery_retry_max_seconds,
+            alert_after=timedelta(minutes=settings.delivery_alert_minutes),
+        )
+        decisions.notify = delivery.notify
         watch = WaitingWatch(
             uow,
-            relay_desk,
+            decisions,
             self.clock,
             schedule,
             timedelta(seconds=settings.sla_first_response_seconds),
             settings.topic_link,
             settings.sla_alert_general,
-            relay.locks,
         )
         self._sla_task = asyncio.create_task(
             every(settings.sla_check_seconds, watch.remind, "SLA reminder")
         )
-        self._lane_locks = lane_locks_for(self._engine)
-        handlers: dict[str, Handler] = {}
+        legacy: dict[str, Legacy] = {}
+
+        async def map_legacy(item: InboxItem) -> Command | None:
+            mapper = legacy.get(item.platform)
+            return await mapper(item) if mapper is not None else None
+
+        async def command_failed(item: InboxItem, why: str) -> None:
+            await decisions.run(lambda ctx: report_failed(ctx, item.lane, why))
+
         inbox = Inbox(
             uow,
+            decisions,
             self.lanes,
             self.clock,
-            handlers,
-            attempts=settings.delivery_attempts,
-            first_delay=settings.retry_first_delay_seconds * 4,
-            on_give_up=lambda item, why: report_lost(relay, item, why),
+            first_delay=settings.retry_first_delay_seconds,
+            on_give_up=command_failed,
             lane_locks=self._lane_locks,
+            legacy=map_legacy,
         )
-        self._albums = AlbumCollector(inbox.spawn_in_lane, settings.album_wait_seconds)
         dispatcher = Dispatcher(
-            relay=relay,
             texts=texts,
-            albums=self._albums,
-            help_desk=help_desk,
             faq=faq,
             screens=screens,
             membership=Membership(bot, settings.operator_chat_id),
@@ -237,7 +265,7 @@ class Application:
         intake = TelegramIntake(
             bot, dispatcher, inbox, settings.webhook_wait_seconds, TopicLanes(uow)
         )
-        handlers["telegram"] = intake.process
+        legacy["telegram"] = intake.legacy
         allowed = dispatcher.resolve_used_update_types()
 
         app = make_web_app(settings.max_body_bytes)
@@ -248,15 +276,22 @@ class Application:
             "database": lambda: database_ready(engine),
             "telegram": bot.get_me,
         }
-        app.router.add_get("/metrics", metrics_endpoint(metrics, engine))
+
+        async def outbox_depth() -> list[tuple[str, int, datetime]]:
+            async with uow() as tx:
+                return await tx.outbox.depth()
+
+        app.router.add_get(
+            "/metrics", metrics_endpoint(metrics, engine, outbox_depth, self.clock.now)
+        )
         if settings.telegram_webhook_url:
             app.router.add_post(
                 "/telegram/webhook", telegram_webhook(bot, settings.webhook_secret, intake.handle)
             )
         if viber_api is not None and settings.viber_auth_token:
             parser = viber_parser(settings.viber_auth_token, settings.viber_bot_name)
-            events = ViberEvents(relay, viber_api, help_desk, texts, parser)
-            handlers["viber"] = events.process
+            events = ViberEvents(viber_api, screens, faq, texts, parser)
+            legacy["viber"] = events.legacy
             app.router.add_post(
                 "/viber/webhook",
                 viber_webhook(
@@ -300,13 +335,36 @@ class Application:
             # Viber calls the webhook back before it answers: the server is already listening.
             await viber_api.set_webhook(f"{settings.public_url}/viber/webhook")
             log.info("Viber channel on: %s/viber/webhook", settings.public_url)
-        await inbox.resume()  # what a previous run committed but did not finish
+        await delivery.start()  # what earlier runs decided but did not send
+        await inbox.resume()  # what a previous run committed but did not handle
         if self._lane_locks.shared:  # other replicas may die holding lanes: pick those up
             self._sweep_task = asyncio.create_task(
-                every(settings.inbox_sweep_seconds, inbox.sweep, "inbox sweep")
+                every(settings.inbox_sweep_seconds, self._sweep(inbox, delivery), "sweep")
             )
+        self._upkeep_task = asyncio.create_task(
+            every(UPKEEP_SECONDS, self._upkeep(delivery), "outbox upkeep")
+        )
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
+
+    def _seconds(self) -> float:
+        return self.clock.now().timestamp()
+
+    @staticmethod
+    def _sweep(inbox: Inbox, delivery: DeliveryService) -> Callable[[], Awaitable[object]]:
+        async def sweep() -> None:
+            await inbox.sweep()
+            await delivery.sweep()
+
+        return sweep
+
+    @staticmethod
+    def _upkeep(delivery: DeliveryService) -> Callable[[], Awaitable[object]]:
+        async def upkeep() -> None:
+            await delivery.alert_if_late()
+            await delivery.prune()
+
+        return upkeep
 
     async def _take_single_process_role(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Polling, and anything on SQLite, is one process per database: refuse a second."""
@@ -346,17 +404,23 @@ class Application:
 
     async def stop(self) -> None:
         """Stop taking updates, finish work in flight (bounded), release everything."""
-        for task in (self._sla_task, self._lease_task, self._polling, self._sweep_task):
+        for task in (
+            self._sla_task,
+            self._lease_task,
+            self._polling,
+            self._sweep_task,
+            self._upkeep_task,
+        ):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         if self._runner is not None:
             await self._runner.shutdown()
-        if self._albums is not None:
-            self._albums.flush_all()
         if not await self.lanes.drain(self.settings.shutdown_timeout_seconds):
             log.warning("shutdown: some work did not finish in time")
+        if self.delivery is not None:
+            await self.delivery.stop(self.settings.shutdown_timeout_seconds)
         if self._runner is not None:
             await self._runner.cleanup()
         with contextlib.suppress(Exception):
@@ -390,17 +454,6 @@ async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str)
             await job()
         except Exception:
             log.exception("%s failed", name)
-
-
-async def report_lost(relay: Relay, item: InboxItem, why: str) -> None:
-    """Map an update's lane back to the conversation it belongs to."""
-    kind, _, rest = item.lane.partition(":")
-    if kind == "tg":
-        await relay.report_lost(Platform.TELEGRAM, rest, None, why)
-    elif kind == "viber":
-        await relay.report_lost(Platform.VIBER, rest, None, why)
-    elif kind == "chat" and rest.rpartition(":")[2].isdigit():
-        await relay.report_lost(None, None, int(rest.rpartition(":")[2]) or None, why)
 
 
 async def serve(settings: Settings) -> None:

@@ -77,6 +77,8 @@ class Settings(TelegramAccess):
     rate_limit_global_per_second: int = Field(default=30, ge=0)
     delivery_attempts: int = Field(default=6, ge=1, le=50)
     retry_first_delay_seconds: float = Field(default=0.5, gt=0, le=60)
+    delivery_retry_max_seconds: float = Field(default=30, gt=0, le=3600)
+    delivery_alert_minutes: float = Field(default=5, gt=0)
     telegram_timeout_seconds: float = Field(default=30, gt=0)
     viber_auth_token: str | None = Field(default=None, repr=False)
     viber_bot_name: str = "Support"

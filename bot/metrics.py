@@ -24,6 +24,7 @@ from bridge.storage.tables import ConversationRow, InboxRow
 
 log = logging.getLogger(__name__)
 
+DESTINATION_KINDS = ("group", "telegram", "viber")
 # First responses: seconds are normal, a minute is acceptable, beyond is slow.
 RESPONSE_BUCKETS = (5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600, 14400, 86400)
 
@@ -71,6 +72,19 @@ class PrometheusMetrics:
             "Age of the oldest pending update.",
             registry=self.registry,
         )
+        self.outbox_depth = Gauge(
+            "support_bridge_outbox_pending",
+            "Deliveries decided but not yet sent, by destination kind "
+            "(group: the operator group; telegram, viber: customers' chats).",
+            ["destination"],
+            registry=self.registry,
+        )
+        self.outbox_age = Gauge(
+            "support_bridge_outbox_oldest_pending_seconds",
+            "Age of the oldest delivery waiting, by destination kind.",
+            ["destination"],
+            registry=self.registry,
+        )
         self.open_conversations = Gauge(
             "support_bridge_open_conversations",
             "Conversations not closed.",
@@ -89,6 +103,20 @@ class PrometheusMetrics:
 
     def rate_limited(self, platform: str) -> None:
         self.floods.labels(platform).inc()
+
+    def show_outbox(self, depth: list[tuple[str, int, datetime]], now: datetime) -> None:
+        """Pending deliveries per destination (from the outbox), summed per kind."""
+        counts: dict[str, int] = dict.fromkeys(DESTINATION_KINDS, 0)
+        oldest: dict[str, datetime] = {}
+        for destination, count, since in depth:
+            kind = destination.split(":", 1)[0]
+            counts[kind] = counts.get(kind, 0) + count
+            if kind not in oldest or since < oldest[kind]:
+                oldest[kind] = since
+        for kind, count in counts.items():
+            self.outbox_depth.labels(kind).set(count)
+            age = (now - oldest[kind]).total_seconds() if kind in oldest else 0.0
+            self.outbox_age.labels(kind).set(max(age, 0.0))
 
     async def refresh(self, engine: AsyncEngine) -> None:
         """Read the queue and the open conversations; cheap indexed queries."""
@@ -114,11 +142,15 @@ class PrometheusMetrics:
 
 
 def metrics_endpoint(
-    metrics: PrometheusMetrics, engine: AsyncEngine
+    metrics: PrometheusMetrics,
+    engine: AsyncEngine,
+    outbox: Callable[[], Awaitable[list[tuple[str, int, datetime]]]],
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def scrape(request: web.Request) -> web.Response:
         try:
             await metrics.refresh(engine)
+            metrics.show_outbox(await outbox(), now())
         except Exception as error:  # still export the counters when the database is away
             log.warning("metrics: database not read (%s)", error.__class__.__name__)
         body = generate_latest(metrics.registry)

@@ -14,10 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from html import escape
 
-from bridge.clock import Clock
 from bridge.faq.source import FaqSource
 from bridge.model import ContentKind, Conversation, Customer, IncomingMessage
-from bridge.ports import UnitOfWorkFactory
+from bridge.ports import UnitOfWork
 from bridge.screens import Screen, Screens
 from bridge.working_hours import Schedule
 
@@ -41,28 +40,25 @@ class AutoReplies:
         schedule: Schedule | None,
         faq: FaqSource | None,
         silence: timedelta,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
     ) -> None:
         self._screens = screens
         self._texts = screens.texts
         self._schedule = schedule
         self._faq = faq
         self._silence = silence
-        self._uow = uow
-        self._clock = clock
 
     def is_offline(self, moment: datetime) -> bool:
         return self._schedule is not None and not self._schedule.is_open(moment)
 
     async def plan(
         self,
+        tx: UnitOfWork,
+        now: datetime,
         customer: Customer,
         conversation: Conversation,
         messages: Sequence[IncomingMessage],
         is_new: bool,
     ) -> Plan:
-        now = self._clock.now()
         language = self._texts.language_for(customer.language)
         plan = Plan(conversation)
         if self._schedule is not None and not self._schedule.is_open(now):
@@ -77,7 +73,7 @@ class AutoReplies:
                 plan.screens.append(self._offline(period, now, language))
                 plan.conversation = replace(plan.conversation, offline_reply_for=period)
         elif is_new:
-            plan.screens.append(await self._acknowledgement(now, language))
+            plan.screens.append(await self._acknowledgement(tx, now, language))
         text = " ".join(m.text for m in messages if m.kind is ContentKind.TEXT and m.text)
         if text and self._faq is not None:
             entry = self._faq.matcher.best(text)
@@ -107,18 +103,17 @@ class AutoReplies:
         zone = self._texts.get("zone_label", language)
         return self._screens.text("offline", language, when=when, zone=zone)
 
-    async def _acknowledgement(self, now: datetime, language: str) -> Screen:
-        wait = await self.expected_wait(now)
+    async def _acknowledgement(self, tx: UnitOfWork, now: datetime, language: str) -> Screen:
+        wait = await self.expected_wait(tx, now)
         if wait is None:
             return self._screens.text("ack_unknown", language)
         if wait <= 60:
             return self._screens.text("ack_minute", language)
         return self._screens.text("ack_minutes", language, minutes=max(2, round(wait / 60)))
 
-    async def expected_wait(self, now: datetime) -> float | None:
+    async def expected_wait(self, tx: UnitOfWork, now: datetime) -> float | None:
         """Median first-response time of recent conversations, in working seconds."""
-        async with self._uow() as tx:
-            recent = await tx.conversations.recent_first_responses(now - RECENT, RECENT_LIMIT)
+        recent = await tx.conversations.recent_first_responses(now - RECENT, RECENT_LIMIT)
         waits = []
         for conversation in recent:
             answered = conversation.first_operator_reply_at

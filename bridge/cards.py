@@ -13,6 +13,8 @@ from bridge.model import Customer
 from bridge.ports import Card, CardButton
 from bridge.topic_names import clean_name
 
+SEPARATOR = "\n\n"  # between the card (or a note) and what goes under it in the same post
+
 
 def customer_card(customer: Customer, earlier_conversations: int) -> Card:
     name = escape(clean_name(customer.full_name, limit=128) or f"Customer {customer.id}")

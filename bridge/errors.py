@@ -20,10 +20,16 @@ class FailureReason(StrEnum):
     NOT_SUBSCRIBED = "not_subscribed"
     NOT_REGISTERED = "not_registered"
     ACCOUNT_BLOCKED = "account_blocked"
+    # the company's account, not the customer: messages wait until the admin solves it
+    QUOTA_USED_UP = "quota_used_up"  # Viber 23: the free out-of-session messages are used up
+    NO_BALANCE = "no_balance"  # Viber 24: a billable account with no balance
     TOO_LONG = "too_long"
     NOT_FOUND = "not_found"
     UNSUPPORTED = "unsupported"
     UNKNOWN = "unknown"
+
+
+ACCOUNT_PROBLEMS = (FailureReason.QUOTA_USED_UP, FailureReason.NO_BALANCE)
 
 
 class DeliveryFailed(BridgeError):

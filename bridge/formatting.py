@@ -5,7 +5,9 @@ Telegram entities count UTF-16 code units, so offsets are applied on UTF-16 text
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
+from html import escape, unescape
 
 from bridge.model import TextEntity
 
@@ -80,3 +82,65 @@ def short_quote(text: str | None, limit: int = 80) -> str:
     """A one-line excerpt for quoting a replied-to message."""
     flat = " ".join((text or "").split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _tags(entity: TextEntity) -> tuple[str, str] | None:
+    """Telegram HTML for one entity (https://core.telegram.org/bots/api#html-style)."""
+    simple = {
+        "bold": "b",
+        "italic": "i",
+        "underline": "u",
+        "strikethrough": "s",
+        "spoiler": "tg-spoiler",
+        "code": "code",
+        "blockquote": "blockquote",
+    }
+    if entity.type in simple:
+        tag = simple[entity.type]
+        return f"<{tag}>", f"</{tag}>"
+    if entity.type == "expandable_blockquote":
+        return "<blockquote expandable>", "</blockquote>"
+    if entity.type == "pre":
+        if entity.language:
+            language = escape(entity.language, quote=True)
+            return f'<pre><code class="language-{language}">', "</code></pre>"
+        return "<pre>", "</pre>"
+    if entity.type == "text_link" and entity.url:
+        return f'<a href="{escape(entity.url, quote=True)}">', "</a>"
+    if entity.type == "custom_emoji" and entity.custom_emoji_id:
+        return f'<tg-emoji emoji-id="{escape(entity.custom_emoji_id, quote=True)}">', "</tg-emoji>"
+    return None  # mentions, links, hashtags: Telegram finds them in plain text again
+
+
+def html_of(text: str, entities: Sequence[TextEntity]) -> str:
+    """A formatted Telegram text as Telegram HTML, its own text escaped: how the bridge writes
+    a customer's words into a post of its own (under a card, several texts in one post)."""
+    units = text.encode("utf-16-le")
+    opening: dict[int, list[str]] = {}
+    closing: dict[int, list[str]] = {}
+    for entity in sorted(entities, key=lambda e: (e.offset, -e.length)):
+        tags = _tags(entity)
+        if tags is None or entity.length <= 0:
+            continue
+        start, end = entity.offset, entity.offset + entity.length
+        opening.setdefault(start, []).append(tags[0])
+        closing.setdefault(end, []).insert(0, tags[1])
+    pieces: list[str] = []
+    cursor = 0
+    for position in sorted(set(opening) | set(closing)):
+        chunk = units[cursor * 2 : position * 2].decode("utf-16-le", errors="replace")
+        pieces.append(escape(chunk, quote=False))
+        pieces.extend(closing.get(position, ()))
+        pieces.extend(opening.get(position, ()))
+        cursor = position
+    tail = units[cursor * 2 :].decode("utf-16-le", errors="replace")
+    pieces.append(escape(tail, quote=False))
+    return "".join(pieces)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_length(html: str) -> int:
+    """How long a Telegram HTML text is once parsed: what Telegram's limits count."""
+    return len(unescape(_TAG.sub("", html)))

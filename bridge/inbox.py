@@ -1,15 +1,17 @@
-"""The inbox: incoming updates are committed before the platform hears 200, then processed.
+"""The inbox: commands are committed before the platform hears 200, then handled.
 
-Nothing is lost if the process dies at any point: pending updates are resumed on the next
-start, in order per lane (a customer: their chat and their topic). A redelivered update (same
-key) is a no-op. An update interrupted by a crash is processed again, so a message whose send
-had already gone out when the process died can reach a chat twice: at most one duplicate per
-update in flight at the moment of the crash.
+An adapter maps each update to a command and stores it here (`accept`); the command is then
+handled in its lane (a customer: their chat and their topic), in order, in one transaction
+with everything it decided and its done mark. Nothing is lost if the process dies at any
+point: pending commands are handled on the next start. A redelivered update (same key) is a
+no-op. Handling touches only the database, so a failure is a database hiccup, retried with
+capped backoff for as long as it takes; a command whose handler fails otherwise (a bug) is set
+aside as failed and said so in the customer's topic.
 
 Several replicas on one database share the inbox (`LaneLocks.shared`): a replica works a lane
-only while it holds that lane's claim, and then takes the lane's pending updates from the
+only while it holds that lane's claim, and then takes the lane's pending commands from the
 database in order, whichever replica stored them. A replica that cannot claim a lane leaves its
-update to the holder, which looks again after letting go; a periodic sweep picks up lanes whose
+command to the holder, which looks again after letting go; a periodic sweep picks up lanes whose
 holder died.
 """
 
@@ -18,131 +20,87 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bridge import commands
 from bridge.clock import Clock
-from bridge.errors import RetryLater
-from bridge.group_commit import BatchedWrites, InboxWriter, Work
-from bridge.lane_locks import LaneLocks, LocalLaneLocks, holding
+from bridge.commands import Command
+from bridge.decisions import Decisions
+from bridge.group_commit import InboxWriter
+from bridge.handlers import handle
+from bridge.lane_locks import LaneLocks, LocalLaneLocks
 from bridge.lanes import Lanes
 from bridge.model import InboxItem, NewUpdate
 from bridge.ports import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Mapping[str, Any], str], Awaitable[None]]  # payload, lane
+# Maps an update stored by a version that kept raw updates (before commands) to its command.
+Legacy = Callable[[InboxItem], Awaitable[Command | None]]
 GiveUp = Callable[[InboxItem, str], Awaitable[None]]
 KEEP_FINISHED = timedelta(days=7)  # longer than any platform keeps redelivering
-BATCH = 50  # pending updates read at once when draining a shared lane
+BATCH = 50  # pending commands read at once when draining a shared lane
+LONGEST_PAUSE = 30.0  # seconds between tries while the database is away
 # The database was busy or away for a moment (a pool wait ran out, a lock, a dropped
-# connection): worth another attempt, like a platform's 5xx, rather than giving the update up.
-RETRYABLE = (RetryLater, OperationalError, InterfaceError, PoolTimeout)
-
-
-# ----- done together with the handler's last transaction --------------------------------------
-
-
-@dataclass
-class _Processing:
-    item_id: int
-    active: bool = True  # False once `_process` is over (a task started inside copies the context)
-    done: bool = False  # marked done by the handler's own transaction
-
-
-_processing: ContextVar[_Processing | None] = ContextVar("inbox_processing", default=None)
-
-
-async def write_done(writes: BatchedWrites, work: Work) -> None:
-    """Make the handler's last write together with the done mark of the update being processed.
-
-    Both go in one commit (shared with other lanes' writes): after it, the update counts as
-    processed, so a later failure (e.g. of an auto-reply) is not retried, which would relay the
-    message again. Outside an inbox handler, or `apart` from its update, it is only the write.
-    """
-    current = _processing.get()
-    mark = current if current is not None and current.active and not current.done else None
-
-    async def with_mark(tx: UnitOfWork) -> None:
-        await work(tx)
-        if mark is not None:
-            await tx.inbox.finish(mark.item_id, "done")
-
-    await writes.run(with_mark)
-    if mark is not None:
-        mark.done = True
-
-
-@contextmanager
-def apart() -> Iterator[None]:
-    """Work done inside a handler that is not its update's (an album flushed by the next
-    message): its transactions must not mark this update done."""
-    token = _processing.set(None)
-    try:
-        yield
-    finally:
-        _processing.reset(token)
-
-
-# ----- the inbox ------------------------------------------------------------------------------
+# connection): worth another try, for as long as it takes.
+RETRYABLE = (OperationalError, InterfaceError, PoolTimeout, OSError)
 
 
 class Inbox:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
+        decisions: Decisions,
         lanes: Lanes,
         clock: Clock,
-        handlers: Mapping[str, Handler],
-        attempts: int = 6,
-        first_delay: float = 2.0,
+        first_delay: float = 0.5,
         on_give_up: GiveUp | None = None,
         lane_locks: LaneLocks | None = None,
+        legacy: Legacy | None = None,
     ) -> None:
         self._locks = lane_locks or LocalLaneLocks()
         self._on_give_up = on_give_up
         self._uow = uow
+        self._decisions = decisions
         self._writer = InboxWriter(uow)
         self._lanes = lanes
         self._clock = clock
-        self._handlers = handlers
-        self._attempts = attempts
         self._first_delay = first_delay
+        self._legacy = legacy
 
     async def accept(
-        self, key: str, lane: str, platform: str, payload: dict[str, Any]
+        self, key: str, lane: str, platform: str, command: Command
     ) -> asyncio.Task[object] | None:
-        """Commit an update and start processing it; None for a redelivery."""
-        update = NewUpdate(key, lane, platform, payload, self._clock.now())
+        """Commit a command and start handling it; None for a redelivery."""
+        update = NewUpdate(
+            key, lane, platform, commands.encode(command), self._clock.now(), command.name
+        )
         item_id = await self._writer.add(update)
         if item_id is None:
             log.info("update %s seen before; skipped", key)
             return None
         if self._locks.shared:
             return self._lanes.spawn(lane, lambda: self._drain(lane))
-        item = InboxItem(item_id, key, lane, platform, payload, 0)
+        item = InboxItem(item_id, key, lane, platform, update.payload, 0, command.name)
         return self._lanes.spawn(lane, lambda: self._process(item))
 
     async def accept_and_wait(
-        self, key: str, lane: str, platform: str, payload: dict[str, Any], within: float
+        self, key: str, lane: str, platform: str, command: Command, within: float
     ) -> None:
-        """Commit, then give processing up to `within` seconds before the webhook answers.
+        """Commit, then give handling up to `within` seconds before the webhook answers.
 
-        The update is already safe; waiting only keeps a slow platform from flooding us.
+        The command is already safe; waiting only keeps a flood from outrunning us.
         """
-        task = await self.accept(key, lane, platform, payload)
+        task = await self.accept(key, lane, platform, command)
         if task is not None:
             await asyncio.wait([asyncio.shield(task)], timeout=within)
 
     async def resume(self) -> int:
-        """After a restart: process what was committed but not finished, in order."""
+        """After a restart: handle what was committed but not finished, in order."""
         async with self._uow() as tx:
             pruned = await tx.inbox.prune(self._clock.now() - KEEP_FINISHED)
             await tx.commit()
@@ -155,7 +113,7 @@ class Inbox:
                 self._lanes.spawn(item.lane, lambda item=item: self._process(item))  # type: ignore[misc]
             resumed = len(items)
         if resumed or pruned:
-            log.info("inbox: resuming %d pending update(s) or lane(s), pruned %d", resumed, pruned)
+            log.info("inbox: resuming %d pending command(s) or lane(s), pruned %d", resumed, pruned)
         return resumed
 
     async def sweep(self, older_than: timedelta = timedelta(seconds=2)) -> int:
@@ -166,86 +124,83 @@ class Inbox:
         for lane in idle:
             self._lanes.spawn(lane, lambda lane=lane: self._drain(lane))  # type: ignore[misc]
         if idle:
-            log.info("inbox: sweeping %d lane(s) with waiting updates", len(idle))
+            log.info("inbox: sweeping %d lane(s) with waiting commands", len(idle))
         return len(idle)
 
-    def spawn_in_lane(self, lane: str, job: Callable[[], Awaitable[object]]) -> None:
-        """Work outside an update (an album's flush) that must still hold its lane."""
-        if not self._locks.shared:
-            self._lanes.spawn(lane, job)
-            return
-
-        async def claimed() -> None:
-            async with holding(self._locks, lane):
-                await job()
-
-        self._lanes.spawn(lane, claimed)
-
     async def _drain(self, lane: str) -> None:
-        """Shared inbox: work the lane's pending updates in order while holding its claim."""
+        """Shared inbox: work the lane's pending commands in order while holding its claim."""
         while await self._locks.try_take(lane):
             try:
                 while True:
-                    async with self._uow() as tx:
-                        items = await tx.inbox.pending_in_lane(lane, BATCH)
+                    items = await self._retrying(lambda: self._pending_in(lane))
                     for item in items:
                         await self._process(item)
                     if len(items) < BATCH:
                         break
             finally:
                 await self._locks.release(lane)
-            # An update stored while we held the claim may have been left to us: look again.
-            async with self._uow() as tx:
-                if not await tx.inbox.pending_in_lane(lane, 1):
-                    return
+            # A command stored while we held the claim may have been left to us: look again.
+            if not await self._retrying(lambda: self._pending_in(lane, 1)):
+                return
+
+    async def _pending_in(self, lane: str, limit: int = BATCH) -> list[InboxItem]:
+        async with self._uow() as tx:
+            return await tx.inbox.pending_in_lane(lane, limit)
+
+    async def _retrying(self, read: Callable[[], Awaitable[list[InboxItem]]]) -> list[InboxItem]:
+        attempt = 0
+        while True:
+            try:
+                return await read()
+            except RETRYABLE as error:
+                attempt += 1
+                await self._pause(f"reading the inbox: {type(error).__name__}", attempt)
 
     async def _process(self, item: InboxItem) -> None:
-        current = _Processing(item.id)
-        token = _processing.set(current)
-        try:
-            await self._process_in(item, current)
-        finally:
-            current.active = False
-            _processing.reset(token)
-
-    async def _process_in(self, item: InboxItem, current: _Processing) -> None:
-        handler = self._handlers.get(item.platform)
-        if handler is None:
-            await self._finish(item, "failed", f"no handler for {item.platform}")
-            return
         attempt = item.attempts
         while True:
             try:
-                await handler(item.payload, item.lane)
-            except RETRYABLE as error:
-                if current.done:
-                    log.warning("update %s done, but what followed failed: %s", item.key, error)
+                command = await self._command_of(item)
+                if command is None:
+                    await self._finish(item, "done")
                     return
-                attempt += 1
-                await self._record(item, str(error))
-                if attempt >= self._attempts:
-                    log.error("update %s failed %d times; given up: %s", item.key, attempt, error)
-                    await self._finish(item, "failed", str(error))
-                    await self._tell(item, str(error))
-                    return
-                asked = error.seconds if isinstance(error, RetryLater) else 0.0
-                delay = max(asked, self._first_delay * 2 ** (attempt - 1))
-                delay *= 0.75 + random.random() / 2  # noqa: S311 - jitter, not security
-                log.warning("update %s: %s; again in %.1fs", item.key, error, delay)
-                await asyncio.sleep(delay)
-                continue
-            except Exception as error:
-                log.exception("update %s failed", item.key)
-                if current.done:
-                    return
-                await self._finish(item, "failed", f"{error.__class__.__name__}: {error}")
+
+                await self._handle(item, command)
                 return
-            if not current.done:
-                await self._finish(item, "done")
-            return
+            except RETRYABLE as error:
+                attempt += 1
+                await self._record(item, type(error).__name__)
+                await self._pause(f"update {item.key}: {type(error).__name__}", attempt)
+            except Exception as error:
+                log.exception("update %s could not be handled", item.key)
+                why = f"{error.__class__.__name__}"
+                await self._finish(item, "failed", why)
+                await self._tell(item, why)
+                return
+
+    async def _handle(self, item: InboxItem, command: Command) -> None:
+        """The handler's decisions and the done mark, in one commit."""
+
+        async def done(tx: UnitOfWork) -> None:
+            await tx.inbox.finish(item.id, "done")
+
+        await self._decisions.run(lambda ctx: handle(command, ctx), also=done)
+
+    async def _command_of(self, item: InboxItem) -> Command | None:
+        if item.command is not None:
+            return commands.decode(item.command, dict(item.payload))
+        if self._legacy is None:
+            return None
+        return await self._legacy(item)
+
+    async def _pause(self, why: str, attempt: int) -> None:
+        delay = min(self._first_delay * 2 ** min(attempt - 1, 16), LONGEST_PAUSE)
+        delay *= 0.75 + random.random() / 2  # noqa: S311 - jitter, not security
+        log.warning("%s; again in %.1fs", why, delay)
+        await asyncio.sleep(delay)
 
     async def _tell(self, item: InboxItem, error: str) -> None:
-        """Let operators know, where the platform lets us, that something was not relayed."""
+        """Let operators know, where we can, that something was not handled."""
         if self._on_give_up is None:
             return
         try:
@@ -254,11 +209,21 @@ class Inbox:
             log.exception("could not report the failed update %s", item.key)
 
     async def _record(self, item: InboxItem, error: str) -> None:
-        async with self._uow() as tx:
-            await tx.inbox.record_attempt(item.id, error)
-            await tx.commit()
+        try:
+            async with self._uow() as tx:
+                await tx.inbox.record_attempt(item.id, error)
+                await tx.commit()
+        except RETRYABLE:
+            pass  # the database is away: the attempt count is only for the record
 
     async def _finish(self, item: InboxItem, state: str, error: str | None = None) -> None:
-        async with self._uow() as tx:
-            await tx.inbox.finish(item.id, state, error)
-            await tx.commit()
+        attempt = 0
+        while True:
+            try:
+                async with self._uow() as tx:
+                    await tx.inbox.finish(item.id, state, error)
+                    await tx.commit()
+                return
+            except RETRYABLE as error_:
+                attempt += 1
+                await self._pause(f"finishing {item.key}: {type(error_).__name__}", attempt)

@@ -8,9 +8,6 @@ one customer's messages out of order or open two topics for a new customer.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Protocol
 
 
@@ -42,16 +39,3 @@ class LocalLaneLocks:
 
     async def close(self) -> None:
         return None
-
-
-@asynccontextmanager
-async def holding(locks: LaneLocks, lane: str, poll: float = 0.02) -> AsyncIterator[None]:
-    """Wait for a lane (polling: contention is rare and short), work, let go."""
-    delay = poll
-    while not await locks.try_take(lane):
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.5)
-    try:
-        yield
-    finally:
-        await locks.release(lane)

@@ -153,6 +153,10 @@ class Customer:
     last_seen_at: datetime | None = None
     unreachable: str | None = None  # a FailureReason value while the customer cannot be reached
     language_chosen: bool = False  # set with /language: the platform's language no longer applies
+    topic_name: str | None = None  # the name the topic shows
+    topic_closed: bool = False  # the topic is shown closed
+    card_body: str | None = None  # the words posted under the card in its message (HTML)
+    card_in_caption: bool = False  # the card is that message's caption (a photo, a file)
 
     @property
     def key(self) -> str:
@@ -225,6 +229,7 @@ class Link:
     customer_message_id: str
     group_message_id: int
     snippet: str | None = None
+    composed: bool = False  # the group message is not a copy: edits are shown as notes
 
 
 @dataclass(frozen=True)
@@ -249,6 +254,7 @@ class NewUpdate:
     platform: str
     payload: Mapping[str, Any]
     received_at: datetime
+    command: str | None = None  # the command's name; None: a raw platform update (before 0010)
 
 
 @dataclass(frozen=True)
@@ -261,3 +267,35 @@ class InboxItem:
     platform: str
     payload: Mapping[str, Any]
     attempts: int
+    command: str | None = None
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """A delivery as a handler decided it, before the outbox has given it an id."""
+
+    lane: str
+    destination: str
+    priority: int
+    kind: str
+    payload: Mapping[str, Any]
+    customer_id: int | None
+    not_before: datetime
+    coalesce: str | None = None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A delivery waiting in the outbox (or being sent)."""
+
+    id: int
+    lane: str
+    destination: str
+    priority: int
+    kind: str
+    payload: Mapping[str, Any]
+    customer_id: int | None
+    created_at: datetime
+    not_before: datetime
+    attempts: int = 0
+    coalesce: str | None = None

@@ -17,6 +17,10 @@ _FAILURES = {
     FailureReason.TOO_LONG: "the message is too long for {platform}; please split it",
     FailureReason.NOT_FOUND: "the customer's chat or message was not found",
     FailureReason.UNSUPPORTED: "{platform} cannot show this kind of message",
+    FailureReason.QUOTA_USED_UP: (
+        "the {platform} account's free messages outside a customer's 24 hours are used up"
+    ),
+    FailureReason.NO_BALANCE: "the {platform} account has no balance left",
     FailureReason.UNKNOWN: "{platform} refused it",
 }
 
@@ -111,7 +115,7 @@ def faq_feedback(helped: bool) -> str:
 
 def lost(why: str) -> str:
     return (
-        "⚠️ <b>A message could not be relayed</b> after every retry "
+        "⚠️ <b>A message could not be processed</b> "
         f"({escape(why[:300])}); please check with the customer."
     )
 
@@ -125,3 +129,38 @@ def rated(stars: int, number: int | None) -> str:
 
 def rating_comment(text: str) -> str:
     return f"💬 <b>Rating comment:</b> {escape(text[:500])}"
+
+
+def not_shown(error: DeliveryFailed, preview: str) -> str:
+    """A customer's message the group would not take, even as new content: what and why."""
+    why = _FAILURES[error.reason].format(platform="Telegram")
+    detail = f" ({escape(error.detail)})" if error.detail else ""
+    return (
+        f"⚠️ <b>A message from the customer could not be shown here</b>: {why}{detail}. "
+        f"It said: «{preview}». Please ask the customer to send it again."
+    )
+
+
+_ACCOUNT_FIX = {
+    FailureReason.QUOTA_USED_UP: "change the Viber plan or wait for the next month's free messages",
+    FailureReason.NO_BALANCE: "add funds to the Viber account in its admin panel",
+}
+
+
+def held_for_account(error: DeliveryFailed, platform: Platform) -> str:
+    """Under an operator's message the platform refused for the company's account."""
+    why = _FAILURES[error.reason].format(platform=platform.display_name)
+    return (
+        f"⏸ <b>Not sent yet</b>: {why}. It is kept: press <b>Send again</b> once the "
+        "account is in order."
+    )
+
+
+def account_problem(error: DeliveryFailed, platform: Platform) -> str:
+    """Once, in General: the company's account stops messages until the admin acts."""
+    why = _FAILURES[error.reason].format(platform=platform.display_name)
+    fix = _ACCOUNT_FIX.get(error.reason, "check the account")
+    return (
+        f"💳 <b>{platform.display_name} refuses operators' messages</b>: {why}. "
+        f"The admin should {fix}. Held messages have a Send again button in their topics."
+    )

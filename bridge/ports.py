@@ -21,8 +21,10 @@ from bridge.model import (
     IncomingMessage,
     Link,
     MediaLink,
+    NewDelivery,
     NewUpdate,
     Operator,
+    OutboxItem,
     Platform,
     Reply,
 )
@@ -45,6 +47,32 @@ class Card:
     buttons: tuple[CardButton, ...]
 
 
+@dataclass(frozen=True)
+class Header:
+    """What goes above a customer's words in the same post when it fits: the card (with its
+    buttons) in a new topic, or a note (a new conversation began)."""
+
+    html: str
+    buttons: tuple[CardButton, ...] = ()
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a customer's words went in the topic.
+
+    `ids`: one group message per customer message (several may share one composed post);
+    `header_id`: the message that shows the header; `composed`: the words were written anew
+    (not copied), so their edits are shown as notes; `body`/`in_caption`: the words' HTML under
+    the header in the header's message, to redraw it later.
+    """
+
+    ids: tuple[int, ...]
+    header_id: int | None = None
+    composed: bool = False
+    body: str | None = None
+    in_caption: bool = False
+
+
 class OperatorDesk(Protocol):
     """The operators' forum group: one topic per customer."""
 
@@ -62,15 +90,21 @@ class OperatorDesk(Protocol):
         """Post the card, return its message id."""
         ...
 
-    async def update_card(self, message_id: int, card: Card) -> None: ...
+    async def update_card(
+        self, message_id: int, card: Card, body: str | None = None, in_caption: bool = False
+    ) -> None:
+        """Redraw the card; `body`: the words posted under it in the same message."""
+        ...
 
-    async def relay(
+    async def post_words(
         self,
         topic_id: int,
         messages: Sequence[IncomingMessage],
         reply_to: int | None,
-    ) -> list[int]:
-        """Show a customer's message (or album) in the topic; one group message id per item."""
+        header: Header | None = None,
+    ) -> Posted:
+        """Show a customer's messages (an album, or several texts) in the topic, with the
+        header in the same post where the platform allows."""
         ...
 
     async def apply_edit(self, message_id: int, message: IncomingMessage) -> bool:
@@ -127,9 +161,18 @@ class CustomerChannel(Protocol):
         """Send the bridge's own plain text (greeting, closing, corrections)."""
         ...
 
-    async def send_screen(self, customer: Customer, screen: Screen) -> str:
-        """Send a text with buttons (FAQ answers, auto-replies)."""
+    async def send_screen(
+        self, customer: Customer, screen: Screen, in_place_of: str | None = None
+    ) -> str:
+        """Send a text with buttons (FAQ answers, auto-replies); `in_place_of`: the screen
+        whose button was pressed, edited instead where the platform can."""
         ...
+
+
+class ButtonAnswers(Protocol):
+    """Acknowledging a button press (Telegram shows the text to whoever pressed it)."""
+
+    async def answer(self, callback_id: str, text: str) -> None: ...
 
 
 class CustomerRepository(Protocol):
@@ -142,7 +185,17 @@ class CustomerRepository(Protocol):
     async def by_topic(self, topic_id: int) -> Customer | None: ...
 
     async def set_topic(
-        self, customer_id: int, topic_id: int | None, card_id: int | None
+        self, customer_id: int, topic_id: int | None, name: str | None = None
+    ) -> None:
+        """A new topic (or none: it was deleted); its card is still to be posted."""
+        ...
+
+    async def set_card(
+        self, customer_id: int, message_id: int, body: str | None, in_caption: bool
+    ) -> None: ...
+
+    async def set_topic_shown(
+        self, customer_id: int, *, name: str | None = None, closed: bool | None = None
     ) -> None: ...
 
     async def set_banned(self, customer_id: int, banned: bool) -> None: ...
@@ -205,9 +258,14 @@ class MessageLinkRepository(Protocol):
         now: datetime,
         snippet: str | None = None,
         operator: Operator | None = None,
+        composed: bool = False,
     ) -> None: ...
 
     async def group_message_for(self, customer_id: int, customer_message_id: str) -> int | None: ...
+
+    async def for_customer_message(
+        self, customer_id: int, customer_message_id: str
+    ) -> Link | None: ...
 
     async def by_group_message(self, group_message_id: int) -> Link | None:
         """The link of a group message: the customer and their side's message id."""
@@ -259,6 +317,45 @@ class InboxRepository(Protocol):
     async def prune(self, before: datetime) -> int: ...
 
 
+class OutboxRepository(Protocol):
+    async def add(
+        self, deliveries: Sequence[NewDelivery], now: datetime
+    ) -> tuple[list[OutboxItem], list[int]]:
+        """Store deliveries; a cosmetic replaces a pending one with the same key (the ids of
+        the replaced rows are returned with what was stored)."""
+        ...
+
+    async def last_held(
+        self, lane: str, destination: str, kind: str, held_after: datetime
+    ) -> OutboxItem | None: ...
+
+    async def extend_held(
+        self, item_id: int, payload: dict[str, Any], not_before: datetime, held_after: datetime
+    ) -> OutboxItem | None: ...
+
+    async def pending(self, destination: str, limit: int) -> list[OutboxItem]: ...
+
+    async def destinations_waiting(self, limit: int) -> list[str]: ...
+
+    async def finish(
+        self, item_ids: Sequence[int], state: str, error: str | None = None
+    ) -> None: ...
+
+    async def postpone(self, item_id: int, not_before: datetime, error: str) -> None: ...
+
+    async def waiting_since(self, before: datetime) -> list[tuple[str, int, datetime]]: ...
+
+    async def depth(self) -> list[tuple[str, int, datetime]]: ...
+
+    async def prune(self, before: datetime) -> int: ...
+
+
+class NoticeRepository(Protocol):
+    async def show_once(self, key: str, now: datetime) -> bool: ...
+
+    async def solved(self, key: str) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolled back on exit unless `commit` was called."""
 
@@ -279,6 +376,12 @@ class UnitOfWork(Protocol):
 
     @property
     def held(self) -> HeldMessageRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def notices(self) -> NoticeRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

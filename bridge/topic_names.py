@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from bridge.model import Customer, TopicState
+from bridge.model import Conversation, Customer, TopicState
 
 MAX_TOPIC_NAME = 128
 
@@ -43,3 +43,15 @@ def topic_name(
     suffix = "" if customer.platform.value == "telegram" else f" · {customer.platform.display_name}"
     marks = (f"{LATE_MARKER} " if late else "") + (f"{OFFLINE_MARKER} " if offline else "")
     return f"{STATE_MARKERS[state]} {marks}{name}{suffix}"[:MAX_TOPIC_NAME]
+
+
+def topic_name_for(customer: Customer, conversation: Conversation | None) -> str:
+    """The name a customer's topic should show for their latest conversation: its state, 🌙
+    when it began after hours, ⏰ while a reminder for this waiting period stands."""
+    if conversation is None:
+        return topic_name(customer, TopicState.NEW)
+    late = conversation.sla_alerted_at is not None and conversation.state in (
+        TopicState.NEW,
+        TopicState.WAITING,
+    )
+    return topic_name(customer, conversation.state, conversation.opened_offline, late)

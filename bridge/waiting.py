@@ -8,16 +8,17 @@ link); the mark clears when an operator answers.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
 from bridge.clock import Clock
-from bridge.locks import KeyedLocks
+from bridge.decisions import Decisions
+from bridge.deliveries import PostGeneral, PostNote, ShowTopicState
+from bridge.handlers.context import Context
 from bridge.model import Conversation, Customer
-from bridge.ports import OperatorDesk, UnitOfWorkFactory
+from bridge.ports import UnitOfWorkFactory
 from bridge.stats import duration
-from bridge.topic_names import topic_name
 from bridge.working_hours import Schedule
 
 log = logging.getLogger(__name__)
@@ -35,17 +36,15 @@ class WaitingWatch:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
-        desk: OperatorDesk,
+        decisions: Decisions,
         clock: Clock,
         schedule: Schedule | None,
         sla: timedelta,
         topic_link: str | None,
         alert_general: bool,
-        locks: KeyedLocks,
     ) -> None:
-        self._locks = locks  # the relay's: a reminder must not race an operator's answer
         self._uow = uow
-        self._desk = desk
+        self._decisions = decisions
         self._clock = clock
         self._schedule = schedule
         self._sla = sla.total_seconds()
@@ -93,36 +92,34 @@ class WaitingWatch:
             alerted = item.conversation.sla_alerted_at
             if item.waited_seconds <= self._sla or (alerted is not None and alerted >= item.since):
                 continue
-            async with self._locks.hold(item.customer.key):
-                now = self._clock.now()
-                async with self._uow() as tx:  # read again: an answer may have just arrived
-                    fresh = await tx.conversations.get(item.conversation.id)
-                    if not still_waiting(fresh, item.since):
-                        continue
-                    assert fresh is not None
-                    if not await tx.conversations.mark_sla_alerted(fresh.id, now, item.since):
-                        continue  # another replica reminded first
-                    await tx.commit()
-                conversation = replace(fresh, sla_alerted_at=now)
-                await self._alert(item, conversation)
-            reminded += 1
+            if await self._decisions.run(lambda ctx, item=item: self._remind(ctx, item)):  # type: ignore[misc]
+                reminded += 1
         return reminded
 
-    async def _alert(self, item: Waiting, conversation: Conversation) -> None:
-        """The note and the ⏰ mark in the topic; a line in General when asked for."""
-        topic = item.customer.topic_id
-        assert topic is not None
+    async def _remind(self, ctx: Context, item: Waiting) -> bool:
+        """The note, the ⏰ mark on the topic, a line in General when asked for; once per
+        waiting period, even with several replicas checking at once."""
+        tx, now = ctx.tx, ctx.now
+        fresh = await tx.conversations.get(item.conversation.id)  # an answer may have come
+        if not still_waiting(fresh, item.since):
+            return False
+        assert fresh is not None
+        if not await tx.conversations.mark_sla_alerted(fresh.id, now, item.since):
+            return False  # another replica reminded first
+        customer = item.customer
         waited = duration(item.waited_seconds)
-        await self._desk.post_note(
-            topic, f"⏰ <b>The customer has been waiting {waited}</b> for an answer."
-        )
-        await self._desk.rename_topic(topic, topic_name_for(item.customer, conversation))
-        if self._alert_general and self._link:
-            link = self._link.format(topic=topic)
-            name = escape(item.customer.full_name[:40])
-            await self._desk.post_general(
-                f'⏰ <a href="{link}">{name}</a> has been waiting {waited} for an answer.'
+        note = f"⏰ <b>The customer has been waiting {waited}</b> for an answer."
+        ctx.to_topic(customer, PostNote(customer.id, note))
+        ctx.to_topic(customer, ShowTopicState(customer.id))
+        if self._alert_general and self._link and customer.topic_id is not None:
+            link = self._link.format(topic=customer.topic_id)
+            name = escape(customer.full_name[:40])
+            ctx.to_general(
+                PostGeneral(
+                    f'⏰ <a href="{link}">{name}</a> has been waiting {waited} for an answer.'
+                )
             )
+        return True
 
 
 def still_waiting(conversation: Conversation | None, since: datetime) -> bool:
@@ -133,12 +130,3 @@ def still_waiting(conversation: Conversation | None, since: datetime) -> bool:
         return False
     alerted = conversation.sla_alerted_at
     return alerted is None or alerted < since
-
-
-def topic_name_for(customer: Customer, conversation: Conversation) -> str:
-    """The topic's name, with ⏰ while a reminder for this waiting period stands."""
-    late = conversation.sla_alerted_at is not None and conversation.state.value in (
-        "new",
-        "waiting",
-    )
-    return topic_name(customer, conversation.state, conversation.opened_offline, late)

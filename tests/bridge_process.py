@@ -89,8 +89,19 @@ def collapse(texts: list[str]) -> tuple[list[str], int]:
     return out, len(texts) - len(out)
 
 
+def words_in(messages: list[JSON], prefixes: str | tuple[str, ...]) -> list[str]:
+    """The texts starting with a prefix, in order: copies, and the paragraphs of the bridge's
+    own posts (a new customer's card with their first words, texts merged under pressure)."""
+    found = []
+    for message in messages:
+        for part in (message.get("text") or "").split("\n\n"):
+            if part.startswith(prefixes):
+                found.append(part)
+    return found
+
+
 def texts(messages: list[JSON], prefix: str) -> list[str]:
-    return [m["text"] for m in messages if m.get("text", "").startswith(prefix)]
+    return words_in(messages, prefix)
 
 
 async def topic_where(fake: FakeTelegram, shows: Callable[[JSON], bool]) -> int:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from bridge.errors import DeliveryFailed, TopicMissing
 from bridge.model import Customer, DeliveryMark, IncomingMessage, Platform, Reply
-from bridge.ports import Card, CardButton
+from bridge.ports import Card, CardButton, Header, Posted
 from bridge.screens import Screen
 
 
@@ -73,18 +73,31 @@ class FakeDesk:
         self.cards[message_id] = card
         return message_id
 
-    async def update_card(self, message_id: int, card: Card) -> None:
+    async def update_card(
+        self, message_id: int, card: Card, body: str | None = None, in_caption: bool = False
+    ) -> None:
         self.cards[message_id] = card
 
-    async def relay(
-        self, topic_id: int, messages: Sequence[IncomingMessage], reply_to: int | None
-    ) -> list[int]:
+    async def post_words(
+        self,
+        topic_id: int,
+        messages: Sequence[IncomingMessage],
+        reply_to: int | None,
+        header: Header | None = None,
+    ) -> Posted:
+        """Like Telegram's desk: a header (the card) rides on the first words' post."""
         topic = self._topic(topic_id)
+        header_id = None
+        if header is not None:
+            header_id = self._id()
+            if header.buttons:
+                self.cards[header_id] = Card(header.html, header.buttons)
+            topic.posts.append(("card" if header.buttons else "note", header.html))
         ids = []
         for message in messages:
             topic.posts.append(("relay", (message.text, reply_to)))
-            ids.append(self._id())
-        return ids
+            ids.append(header_id if header_id is not None and not ids else self._id())
+        return Posted(tuple(ids), header_id, composed=header_id is not None)
 
     async def apply_edit(self, message_id: int, message: IncomingMessage) -> bool:
         return False
@@ -147,7 +160,11 @@ class FakeChannel:
     ) -> bool:
         return False
 
-    async def send_screen(self, customer: Customer, screen: Screen) -> str:
+    async def send_screen(
+        self, customer: Customer, screen: Screen, in_place_of: str | None = None
+    ) -> str:
+        if self.refuse:
+            raise self.refuse
         self.screens.append(screen)
         return await self.send_text(customer, screen.text)
 
@@ -157,3 +174,13 @@ class FakeChannel:
         self._next_id += 1
         self.sent.append((customer.external_id, text, reply_to))
         return str(self._next_id)
+
+
+class FakeAnswers:
+    """Button acknowledgements, as the one who pressed sees them."""
+
+    def __init__(self) -> None:
+        self.given: dict[str, str] = {}
+
+    async def answer(self, callback_id: str, text: str) -> None:
+        self.given[callback_id] = text

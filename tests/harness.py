@@ -189,6 +189,29 @@ class Scene:
 
         return await self.fake.wait_for(found)  # type: ignore[no-any-return]
 
+    async def settled(self) -> None:
+        """Wait until the bridge has sent everything it decided (its outbox is drained)."""
+        delivery = self.app.delivery
+        assert delivery is not None
+
+        async def idle() -> bool:
+            return delivery.idle and await delivery.waiting() == 0
+
+        await eventually(idle, within=10)
+
+    async def shows(self, topic: int, words: str) -> JSON:
+        """Wait until the topic shows a customer's words: as a copy, or under a card or note
+        in a post of the bridge's own (a new topic's first post, a new conversation's)."""
+
+        def found() -> JSON | None:
+            for message in self.fake.sent_by_bot(self.group, topic):
+                text = message.get("text") or message.get("caption") or ""
+                if text == words or text.endswith(f"\n\n{words}"):
+                    return message
+            return None
+
+        return await self.fake.wait_for(found)  # type: ignore[no-any-return]
+
     async def in_chat(self, user: JSON, count: int = 1, **match: Any) -> list[JSON]:
         """Wait until the customer's chat shows `count` bot messages matching `match`."""
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bridge.auto_replies import AutoReplies
+from bridge.commands import CustomerWrote, OperatorWrote
 from bridge.model import (
     ContentKind,
     CustomerProfile,
@@ -20,13 +21,11 @@ from bridge.model import (
     Operator,
     Platform,
 )
-from bridge.relay import Relay
 from bridge.screens import Screens
-from bridge.storage.database import make_engine, make_sessions, migrate
-from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 from bridge.texts import Texts
 from bridge.working_hours import Schedule
-from tests.core_fakes import FakeChannel, FakeDesk, FixedClock
+from tests.core_fakes import FakeDesk, FixedClock
+from tests.core_world import World, core_world
 
 KYIV = ZoneInfo("Europe/Kyiv")
 TEXTS = Texts.shipped("uk")
@@ -36,32 +35,41 @@ def kyiv(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=KYIV)  # type: ignore[misc]
 
 
-class World:
-    def __init__(self, relay: Relay, desk: FakeDesk, channel: FakeChannel, clock: FixedClock):
-        self.relay, self.desk, self.channel, self.clock = relay, desk, channel, clock
+class Replies:
+    def __init__(self, world: World) -> None:
+        self.world = world
         self.ids = 0
+
+    @property
+    def clock(self) -> FixedClock:
+        return self.world.clock
 
     async def customer_says(self, text: str, who: str = "301", language: str = "uk") -> None:
         self.ids += 1
         ref = MessageRef(Platform.TELEGRAM, who, str(self.ids))
         profile = CustomerProfile(Platform.TELEGRAM, who, f"Customer {who}", language=language)
-        await self.relay.customer_wrote(profile, [IncomingMessage(ref, ContentKind.TEXT, text)])
+        await self.world.do(CustomerWrote(profile, IncomingMessage(ref, ContentKind.TEXT, text)))
+
+    async def operator_says(self, topic_id: int, text: str, message_id: int) -> None:
+        ref = MessageRef(Platform.TELEGRAM, "-100", str(message_id))
+        message = IncomingMessage(ref, ContentKind.TEXT, text)
+        await self.world.do(OperatorWrote(topic_id, Operator(1, "Iryna"), message))
 
     def replies(self) -> list[str]:
-        return [screen.text for screen in self.channel.screens]
+        return [screen.text for screen in self.world.channel.screens]
+
+    @property
+    def desk(self) -> FakeDesk:
+        return self.world.desk
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'auto.db'}")
-    await migrate(engine)
-    uow = SqlUnitOfWorkFactory(make_sessions(engine))
-    desk, channel, clock = FakeDesk(), FakeChannel(), FixedClock(kyiv(2026, 11, 24, 10, 0))
+async def world(tmp_path: Path) -> AsyncIterator[Replies]:
+    clock = FixedClock(kyiv(2026, 11, 24, 10, 0))
     schedule = Schedule.parse("Europe/Kyiv", "mon-fri 08:00-18:00", "2026-12-28")
-    auto = AutoReplies(Screens(TEXTS), schedule, None, timedelta(minutes=10), uow, clock)
-    relay = Relay(uow, desk, {Platform.TELEGRAM: channel}, clock, TEXTS, auto_replies=auto)
-    yield World(relay, desk, channel, clock)
-    await engine.dispose()
+    auto = AutoReplies(Screens(TEXTS), schedule, None, timedelta(minutes=10))
+    async with core_world(tmp_path / "auto.db", clock, auto) as world:
+        yield Replies(world)
 
 
 def offline_text(when: str) -> str:
@@ -82,7 +90,7 @@ def offline_text(when: str) -> str:
     ],
 )
 async def test_offline_reply_says_when_operators_are_back(
-    world: World, moment: datetime, when: str
+    world: Replies, moment: datetime, when: str
 ) -> None:
     world.clock.moment = moment
     await world.customer_says("Доброго вечора, маю питання")
@@ -91,7 +99,7 @@ async def test_offline_reply_says_when_operators_are_back(
     assert "🌙" in topic.name  # the topic shows it came in after hours
 
 
-async def test_english_customer_gets_english_and_opening_time_is_local(world: World) -> None:
+async def test_english_customer_gets_english_and_opening_time_is_local(world: Replies) -> None:
     world.clock.moment = kyiv(2026, 3, 28, 20, 0)  # Saturday before DST
     await world.customer_says("Hello, I have a question", language="en")
     when = TEXTS.get("when_weekday", "en", weekday="on Monday", time="08:00")
@@ -100,7 +108,7 @@ async def test_english_customer_gets_english_and_opening_time_is_local(world: Wo
     ]
 
 
-async def test_one_offline_reply_per_offline_period(world: World) -> None:
+async def test_one_offline_reply_per_offline_period(world: Replies) -> None:
     world.clock.moment = kyiv(2026, 11, 27, 19, 0)  # Friday evening
     await world.customer_says("перше")
     world.clock.moment = kyiv(2026, 11, 28, 11, 0)  # Saturday: the same offline period
@@ -113,15 +121,12 @@ async def test_one_offline_reply_per_offline_period(world: World) -> None:
     assert world.replies()[1] == offline_text("завтра о 08:00")
 
 
-async def test_no_offline_reply_right_after_an_operator_answered(world: World) -> None:
+async def test_no_offline_reply_right_after_an_operator_answered(world: Replies) -> None:
     world.clock.moment = kyiv(2026, 11, 24, 17, 55)  # Tuesday, in hours
     await world.customer_says("питання")
     topic_id = next(iter(world.desk.topics))
     world.clock.moment = kyiv(2026, 11, 24, 18, 5)  # an operator works late
-    ref = MessageRef(Platform.TELEGRAM, "-100", "9001")
-    await world.relay.operator_wrote(
-        topic_id, Operator(1, "Iryna"), [IncomingMessage(ref, ContentKind.TEXT, "Відповідаю")]
-    )
+    await world.operator_says(topic_id, "Відповідаю", 9001)
     world.clock.moment = kyiv(2026, 11, 24, 18, 10)
     await world.customer_says("дякую, а ще?")
     assert not any("не на зв'язку" in text for text in world.replies())
@@ -131,16 +136,13 @@ async def test_no_offline_reply_right_after_an_operator_answered(world: World) -
 
 
 async def test_in_hours_a_new_conversation_is_acknowledged_with_the_expected_wait(
-    world: World,
+    world: Replies,
 ) -> None:
     await world.customer_says("питання", who="401")
     assert world.replies() == [TEXTS.get("ack_unknown", "uk")]  # no history yet
     topic_id = next(iter(world.desk.topics))
     world.clock.advance(seconds=40)
-    ref = MessageRef(Platform.TELEGRAM, "-100", "9002")
-    await world.relay.operator_wrote(
-        topic_id, Operator(1, "Iryna"), [IncomingMessage(ref, ContentKind.TEXT, "Так")]
-    )
+    await world.operator_says(topic_id, "Так", 9002)
     world.clock.advance(minutes=5)
     await world.customer_says("інше питання", who="402")
     assert world.replies()[-1] == TEXTS.get("ack_minute", "uk")

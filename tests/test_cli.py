@@ -277,9 +277,11 @@ async def test_json_logs_name_the_conversation_and_never_the_text(
         update = fake.customer_message(user, text=secret_text)
         status, _ = await fake.post_webhook(update, secret=fake.webhook["secret_token"])
         assert status == 200
-        await fake.wait_for(
+        await fake.wait_for(  # shown in the topic: under the new customer's card
             lambda: any(
-                c.method == "copyMessage" and c.params.get("from_chat_id") == user["id"]
+                c.performed
+                and c.params.get("chat_id") == fake.operator_chat_id
+                and secret_text in str(c.params.get("text", ""))
                 for c in fake.calls
             )
         )

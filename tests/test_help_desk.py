@@ -39,9 +39,20 @@ def buttons(message: JSON) -> list[tuple[str, str]]:
 
 
 async def press(scene: ViberScene, user: JSON, message: JSON, data: str) -> JSON:
-    """Press a customer button on a Telegram message; returns the message as it is after."""
-    await scene.deliver(scene.fake.callback_query(user, message, data))
-    return scene.fake.message(user["id"], message["message_id"])
+    """Press a customer button on a Telegram message; returns the message as it is once the
+    bot has shown what the button leads to (edited in place)."""
+    fake = scene.fake
+    before = len(fake.calls)
+    await scene.deliver(fake.callback_query(user, message, data))
+    await fake.wait_for(
+        lambda: any(
+            call.performed
+            and call.params.get("chat_id") == user["id"]
+            and call.method in ("editMessageText", "sendMessage")
+            for call in fake.calls[before:]
+        )
+    )
+    return fake.message(user["id"], message["message_id"])
 
 
 async def test_telegram_faq_navigation_back_and_stale_buttons(scene: ViberScene) -> None:
@@ -80,7 +91,7 @@ async def test_talk_to_an_operator_opens_a_conversation(scene: ViberScene) -> No
     shown = await press(scene, user, menu, "h:op")
     assert shown["text"] == TEXTS.get("ask_prompt", "en")
     topic = await scene.topic_of(user)
-    await scene.in_topic(topic, text="💬 The customer asked to talk to an operator.")
+    await scene.shows(topic, "💬 The customer asked to talk to an operator.")
 
 
 @pytest.mark.parametrize("language", ["uk", "en"])
@@ -91,7 +102,7 @@ async def test_a_close_match_offers_the_answer_and_still_relays(
     question = ENTRY.question.get(language).rstrip("?").lower()
     await scene.customer_says(user, text=question)
     topic = await scene.topic_of(user)
-    await scene.in_topic(topic, text=question)  # relayed as usual
+    await scene.shows(topic, question)  # relayed as usual
     offer = await scene.fake.wait_for(
         lambda: [
             m
@@ -116,7 +127,7 @@ async def test_unrelated_text_offers_nothing(scene: ViberScene) -> None:
     user = scene.fake.add_user("Chatty")
     await scene.customer_says(user, text="Добрий день")
     topic = await scene.topic_of(user)
-    await scene.in_topic(topic, text="Добрий день")
+    await scene.shows(topic, "Добрий день")
     await scene.in_chat(user, text=...)  # the acknowledgement
     assert not any(
         TEXTS.get("suggestion_intro", "uk") in m.get("text", "")
@@ -209,7 +220,7 @@ async def test_offline_reply_once_then_acknowledgement_in_hours(scene: ViberScen
         await scene.in_chat(user, text=offline)
         assert "🌙" in scene.fake.topics[topic].name
         await scene.customer_says(user, text="Ви тут?")
-        await scene.in_topic(topic, text="Ви тут?")
+        await scene.shows(topic, "Ви тут?")
         assert len([m for m in scene.fake.sent_by_bot(user["id"]) if m["text"] == offline]) == 1
     finally:
         scene.clock.set(TUESDAY_NOON)
@@ -252,7 +263,7 @@ async def test_viber_welcome_menu_navigation_and_offline(scene: ViberScene) -> N
     await scene.customer_sends(user, viber.text("bridge:op"))
     await scene.received(user, text=TEXTS.get("ask_prompt", "en"))
     topic = await scene.viber_topic(user)
-    await scene.in_topic(topic, text="💬 The customer asked to talk to an operator.")
+    await scene.shows(topic, "💬 The customer asked to talk to an operator.")
 
     await scene.customer_sends(user, viber.text(ENTRY.question.en))
     offer = await scene.viber.wait_for(
@@ -263,7 +274,7 @@ async def test_viber_welcome_menu_navigation_and_offline(scene: ViberScene) -> N
         ]
     )
     assert ENTRY.answer.en in offer[0]["text"]
-    await scene.in_topic(topic, text=ENTRY.question.en)  # and relayed
+    await scene.shows(topic, ENTRY.question.en)  # and relayed
 
     scene.clock.set(datetime(2026, 11, 27, 18, 30, tzinfo=KYIV))  # Friday evening
     try:

@@ -251,7 +251,7 @@ async def test_ratings_comment_double_and_late_presses(scene: ViberScene) -> Non
     old_closing = await closing_message(scene, late_user, before)
     old_stars = buttons(old_closing)
     await scene.customer_says(late_user, text="one more question")  # a new conversation
-    await scene.in_topic(late_topic, text="🆕 Conversation #2 started.")
+    await scene.in_topic(late_topic, text="🆕 Conversation #2 started.\n\none more question")
     old = next(b for b in old_stars if b.endswith(":5"))
     await scene.deliver(scene.fake.callback_query(late_user, old_closing, old))
     await scene.in_topic(

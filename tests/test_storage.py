@@ -22,8 +22,8 @@ async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngi
     async with engine.connect() as connection:
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
-    assert {"customers", "conversations", "message_links", "inbox"} <= tables
-    assert version == "0009"
+    assert {"customers", "conversations", "message_links", "inbox", "outbox"} <= tables
+    assert version == "0010"
 
 
 async def test_customer_upsert_keeps_first_contact_and_is_unique(engine: AsyncEngine) -> None:
@@ -51,7 +51,8 @@ async def test_conversations_links_topics_and_processed_updates(engine: AsyncEng
     uow = SqlUnitOfWorkFactory(make_sessions(engine))
     async with uow() as tx:
         customer = await tx.customers.upsert(PROFILE, NOW)
-        await tx.customers.set_topic(customer.id, 9001, 9002)
+        await tx.customers.set_topic(customer.id, 9001, "🆕 Taras Shevchenko")
+        await tx.customers.set_card(customer.id, 9002, "<b>Hi</b>", False)
         conversation = await tx.conversations.start(customer.id, NOW)
         await tx.links.add(customer.id, conversation.id, "15", 9010, True, NOW, "Hi " * 100)
         await tx.commit()
@@ -59,6 +60,7 @@ async def test_conversations_links_topics_and_processed_updates(engine: AsyncEng
         by_topic = await tx.customers.by_topic(9001)
         assert by_topic is not None
         assert (by_topic.id, by_topic.card_message_id) == (customer.id, 9002)
+        assert (by_topic.topic_name, by_topic.card_body) == ("🆕 Taras Shevchenko", "<b>Hi</b>")
         assert await tx.links.group_message_for(customer.id, "15") == 9010
         link = await tx.links.by_group_message(9010)
         assert link is not None

@@ -11,7 +11,7 @@ import pytest
 
 from bridge.model import TopicState
 from bridge.topic_names import STATE_MARKERS
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import FakeTelegram, utf16_len
 from tests.harness import TOKEN, Scene, running_bridge
 
 
@@ -48,7 +48,7 @@ async def test_first_message_creates_topic_with_card_and_formatted_copy(scene: S
     topic = await scene.topic_of(user)
 
     assert scene.fake.topics[topic].name == f"{STATE_MARKERS[TopicState.NEW]} Olena Kovalenko"
-    card, copy = await scene.in_topic(topic, count=2)
+    (card,) = await scene.in_topic(topic, count=1)  # one post: the card above the words
     for expected in (
         "Olena Kovalenko",
         "Telegram",
@@ -60,8 +60,28 @@ async def test_first_message_creates_topic_with_card_and_formatted_copy(scene: S
         assert expected in card["text"], card["text"]
     buttons = [b["callback_data"] for b in card["reply_markup"]["inline_keyboard"][0]]
     assert buttons == ["card:wait", "card:close", "card:ban"]
-    assert copy["text"] == "Hello, I need a policy"
-    assert copy["entities"] == bold
+    assert card["text"].endswith("\n\nHello, I need a policy")
+    words_at = utf16_len(card["text"]) - utf16_len("Hello, I need a policy")
+    assert {"type": "bold", "offset": words_at, "length": 5} in card["entities"]
+    assert len(scene.fake.operations(scene.group)) == 2  # the topic and that one post
+
+    await scene.customer_says(user, text="And a second question", entities=bold)
+    copy = (await scene.in_topic(topic, text="And a second question"))[0]
+    assert copy["entities"] == bold  # later messages are copies
+
+
+async def test_an_edit_of_the_words_under_the_card_is_shown_as_a_note(scene: Scene) -> None:
+    user = scene.fake.add_user("Early", last_name="Editor")
+    original = await scene.customer_says(user, text="My plate is AA1234")
+    topic = await scene.topic_of(user)
+    (card,) = await scene.in_topic(topic, count=1)
+    await scene.deliver(
+        scene.fake.edit_message(user["id"], original["message_id"], text="My plate is AA1235")
+    )
+    note = (
+        await scene.in_topic(topic, text="✏️ The customer edited this message:\nMy plate is AA1235")
+    )[0]
+    assert note["reply_to_message"]["message_id"] == card["message_id"]
 
 
 CONTENT_KINDS: dict[str, Any] = {
@@ -148,8 +168,9 @@ async def test_albums_stay_albums_both_ways(scene: Scene) -> None:
 
 async def test_operator_reply_delivered_marked_and_replies_map_both_ways(scene: Scene) -> None:
     user = scene.fake.add_user("Replier")
-    original = await scene.customer_says(user, text="When does my policy start?")
+    await scene.customer_says(user, text="Hello")
     topic = await scene.topic_of(user)
+    original = await scene.customer_says(user, text="When does my policy start?")
     copy = (await scene.in_topic(topic, text="When does my policy start?"))[0]
 
     answer = await scene.operator_says(topic, text="Tomorrow at 00:00", reply_to=copy["message_id"])
@@ -173,8 +194,9 @@ async def test_operator_reply_delivered_marked_and_replies_map_both_ways(scene: 
 
 async def test_edits_reach_the_other_side(scene: Scene) -> None:
     user = scene.fake.add_user("Editor")
-    original = await scene.customer_says(user, text="My numbr is 123")
+    await scene.customer_says(user, text="Hello")
     topic = await scene.topic_of(user)
+    original = await scene.customer_says(user, text="My numbr is 123")
     copy = (await scene.in_topic(topic, text="My numbr is 123"))[0]
     await scene.deliver(
         scene.fake.edit_message(user["id"], original["message_id"], text="My number is 123")
@@ -210,8 +232,9 @@ async def test_edits_reach_the_other_side(scene: Scene) -> None:
 
 async def test_an_edit_telegram_cannot_apply_becomes_a_marked_correction(scene: Scene) -> None:
     user = scene.fake.add_user("Corrector")
-    original = await scene.customer_says(user, text="Claim 77")
+    await scene.customer_says(user, text="Hello")
     topic = await scene.topic_of(user)
+    original = await scene.customer_says(user, text="Claim 77")
     copy = (await scene.in_topic(topic, text="Claim 77"))[0]
     scene.fake.fail("editMessageText", 400, "Bad Request: message can't be edited")
     await scene.deliver(

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
@@ -74,7 +75,12 @@ def configure(
 
 
 async def call(make: Callable[[], Awaitable[T]], *, attempts: int | None = None) -> T:
-    """Run one Bot API call; wait exactly `retry_after` on 429, back off on 5xx and timeouts."""
+    """Run one Bot API call; back off briefly on 5xx, timeouts and answers that do not decode
+    (Telegram's front answers its HTML error page during incidents), then say `RetryLater`.
+
+    A 429 is not waited out here: the caller's worker pauses the whole chat for exactly
+    `retry_after` and sends something else meanwhile.
+    """
     attempts = attempts or RetryPolicy.attempts
     for attempt in range(1, attempts + 1):
         try:
@@ -82,10 +88,15 @@ async def call(make: Callable[[], Awaitable[T]], *, attempts: int | None = None)
         except TelegramRetryAfter as error:
             if RetryPolicy.on_flood is not None:
                 RetryPolicy.on_flood()
-            if attempt == attempts:
-                raise RetryLater(error.retry_after, "Telegram flood control") from None
             log.warning("Telegram asked to wait %ss", error.retry_after)
-            await asyncio.sleep(error.retry_after)
+            raise RetryLater(error.retry_after, "Telegram flood control") from None
+        except ClientDecodeError:
+            if attempt == attempts:
+                raise RetryLater(1.0, "Telegram answered something that is not JSON") from None
+            backoff = RetryPolicy.first_delay * 2 ** (attempt - 1)
+            delay = min(backoff, 10.0) * (0.5 + random.random())  # noqa: S311 - jitter
+            log.warning("Telegram's answer did not decode; retrying in %.1fs", delay)
+            await asyncio.sleep(delay)
         except (TelegramServerError, TelegramNetworkError) as error:
             if attempt == attempts:
                 raise RetryLater(1.0, f"Telegram unavailable: {error.message}") from None

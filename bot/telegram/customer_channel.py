@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from bot.telegram.calls import unless_unmodified
 from bot.telegram.screens import keyboard
-from bot.telegram.sending import TelegramSender
+from bot.telegram.sending import FINAL, TelegramSender
+from bridge.errors import DeliveryFailed
 from bridge.model import Customer, IncomingMessage, Platform, Reply
 from bridge.screens import Screen
 
@@ -32,10 +34,27 @@ class TelegramCustomerChannel:
     ) -> bool:
         return await self._sender.edit(int(customer.external_id), int(message_id), message)
 
-    async def send_screen(self, customer: Customer, screen: Screen) -> str:
-        sent = await self._sender.send_text(
-            int(customer.external_id), screen.text, keyboard=keyboard(screen)
-        )
+    async def send_screen(
+        self, customer: Customer, screen: Screen, in_place_of: str | None = None
+    ) -> str:
+        """A pressed screen is edited in place (FAQ navigation); one too old to edit, or a
+        new screen, is sent as a new message."""
+        chat_id = int(customer.external_id)
+        if in_place_of is not None and in_place_of.isdigit():
+            try:
+                await unless_unmodified(
+                    lambda: self._sender.bot.edit_message_text(
+                        chat_id=chat_id,
+                        message_id=int(in_place_of),
+                        text=screen.text,
+                        reply_markup=keyboard(screen),
+                    )
+                )
+                return in_place_of
+            except DeliveryFailed as error:
+                if error.reason in FINAL:
+                    raise
+        sent = await self._sender.send_text(chat_id, screen.text, keyboard=keyboard(screen))
         return str(sent)
 
     async def send_text(self, customer: Customer, text: str, reply_to: str | None = None) -> str:

@@ -1,4 +1,8 @@
-"""Customers' private chats with the bot: map → call the core."""
+"""Customers' private chats with the bot: each update becomes the core's command, once.
+
+The handlers here only map: they return the command the intake stores in the inbox, and call
+nothing. What the customer sees back (a screen, a copy in the topic) is the core's decision.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,16 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
-from bot.telegram.albums import AlbumCollector
-from bot.telegram.calls import call
-from bot.telegram.intake import lane_of_message
 from bot.telegram.mappers import incoming, profile_of
-from bot.telegram.screens import HELP_PREFIX, keyboard
-from bridge.errors import BridgeError, FailureReason
-from bridge.help_desk import HelpDesk
+from bot.telegram.screens import HELP_PREFIX
+from bridge.commands import (
+    CustomerEdited,
+    CustomerPressed,
+    CustomerReachability,
+    CustomerWrote,
+)
+from bridge.errors import FailureReason
 from bridge.model import Platform
-from bridge.relay import Relay
-from bridge.screens import Screen
 
 # What a customer can send that is worth relaying; service messages are not.
 RELAYABLE = frozenset(
@@ -38,78 +42,53 @@ RELAYABLE = frozenset(
 )
 
 
-async def show(message: Message, screen: Screen) -> None:
-    await call(lambda: message.answer(screen.text, reply_markup=keyboard(screen)))
-
-
 def customer_router() -> Router:
     router = Router(name="customers")
     router.message.filter(F.chat.type == "private", F.from_user.is_bot.is_(False))
     router.edited_message.filter(F.chat.type == "private")
 
     @router.message(CommandStart())
-    async def greet(message: Message, help_desk: HelpDesk, relay: Relay) -> None:
+    async def greet(message: Message) -> CustomerPressed:
         assert message.from_user is not None
-        language = await relay.language_of(profile_of(message.from_user))
-        await show(message, help_desk.welcome(language))
+        return CustomerPressed(profile_of(message.from_user), "start")
 
     @router.message(Command("help"))
-    async def help_menu(message: Message, help_desk: HelpDesk, relay: Relay) -> None:
+    async def help_menu(message: Message) -> CustomerPressed:
         assert message.from_user is not None
-        language = await relay.language_of(profile_of(message.from_user))
-        await show(message, help_desk.menu(language))
+        return CustomerPressed(profile_of(message.from_user), "menu")
 
     @router.message(Command("language"))
-    async def language(message: Message, help_desk: HelpDesk) -> None:
+    async def language(message: Message) -> CustomerPressed:
         assert message.from_user is not None
-        await show(message, await help_desk.press(profile_of(message.from_user), "lang"))
+        return CustomerPressed(profile_of(message.from_user), "lang")
 
     @router.callback_query(F.data.startswith(HELP_PREFIX), F.message.chat.type == "private")
-    async def help_button(query: CallbackQuery, help_desk: HelpDesk) -> None:
+    async def help_button(query: CallbackQuery) -> CustomerPressed:
         """FAQ navigation edits the menu in place; nothing is relayed."""
         action = (query.data or "").removeprefix(HELP_PREFIX)
-        screen = await help_desk.press(profile_of(query.from_user), action)
-        await query.answer()
-        message = query.message
-        if isinstance(message, Message):
-            try:
-                await call(lambda: message.edit_text(screen.text, reply_markup=keyboard(screen)))
-                return
-            except BridgeError:
-                pass  # too old to edit: send the screen as a new message
-        await call(
-            lambda: query.bot.send_message(  # type: ignore[union-attr]
-                query.from_user.id, screen.text, reply_markup=keyboard(screen)
-            )
+        shown = query.message.message_id if isinstance(query.message, Message) else None
+        return CustomerPressed(
+            profile_of(query.from_user),
+            action,
+            screen_message_id=str(shown) if shown is not None else None,
+            callback_id=query.id,
         )
 
     @router.message(F.content_type.in_(RELAYABLE))
-    async def relay_message(
-        message: Message, relay: Relay, albums: AlbumCollector, lane: str | None = None
-    ) -> None:
+    async def relay_message(message: Message) -> CustomerWrote:
         assert message.from_user is not None
-        user = message.from_user
-        lane = lane or lane_of_message(message)  # the inbox's lane, where it says
-        if message.media_group_id:
-
-            async def relay_album(items: list[Message]) -> None:
-                await relay.customer_wrote(profile_of(user), [incoming(m) for m in items])
-
-            albums.add(lane, message, relay_album)
-            return
-        await albums.flush_lane(lane)
-        await relay.customer_wrote(profile_of(user), [incoming(message)])
+        return CustomerWrote(profile_of(message.from_user), incoming(message))
 
     @router.my_chat_member(F.chat.type == "private")
-    async def blocked_or_back(update: ChatMemberUpdated, relay: Relay) -> None:
+    async def blocked_or_back(update: ChatMemberUpdated) -> CustomerReachability:
         """The customer blocked the bot (kicked) or started it again (member)."""
         status = update.new_chat_member.status
         reason = FailureReason.BLOCKED if status in ("kicked", "left") else None
-        await relay.customer_reachability(Platform.TELEGRAM, str(update.chat.id), reason)
+        return CustomerReachability(Platform.TELEGRAM, str(update.chat.id), reason)
 
     @router.edited_message(F.from_user)
-    async def relay_edit(message: Message, relay: Relay) -> None:
+    async def relay_edit(message: Message) -> CustomerEdited:
         assert message.from_user is not None
-        await relay.customer_edited(profile_of(message.from_user), incoming(message))
+        return CustomerEdited(profile_of(message.from_user), incoming(message))
 
     return router

@@ -1,17 +1,17 @@
-"""Where updates enter, from the webhook or from polling: drop repeats, run each in its lane."""
+"""Where updates enter, from the webhook or from polling: mapped once, stored, handled in order."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message, Update
 
+from bridge.commands import Command
 from bridge.inbox import Inbox
 from bridge.lane_names import TopicLanes, customer_lane, topic_lane
-from bridge.model import Platform
+from bridge.model import InboxItem, Platform
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def topic_of(update: Update) -> tuple[int, int] | None:
 
 
 class TelegramIntake:
-    """Telegram updates into the inbox, and out of it into the aiogram dispatcher."""
+    """Telegram updates, mapped once to the core's commands, into the inbox."""
 
     def __init__(
         self,
@@ -64,17 +64,28 @@ class TelegramIntake:
         self._inbox = inbox
         self._wait = wait_seconds
 
+    async def command_of(self, update: Update) -> Command | None:
+        """What the update means to the core; None for what the bridge does not act on (or
+        answered on the spot: the FAQ menu's navigation, /chatid, /queue, /stats)."""
+        result = await self._dispatcher.feed_update(self._bot, update)
+        return result if isinstance(result, Command) else None
+
     async def handle(self, update: Update, raw: dict[str, Any]) -> None:
-        """Webhook: commit the update, let it be processed for a moment, then answer."""
-        key = f"telegram:{update.update_id}"
+        """Webhook: map, commit the command, let it be handled for a moment, then answer."""
+        command = await self.command_of(update)
+        if command is None:
+            return
         lane = await self.lane(update)
-        await self._inbox.accept_and_wait(key, lane, "telegram", raw, self._wait)
+        key = f"telegram:{update.update_id}"
+        await self._inbox.accept_and_wait(key, lane, "telegram", command, self._wait)
 
     async def submit(self, update: Update) -> None:
-        """Polling: commit the update; the offset moves on only after this."""
-        raw = update.model_dump(mode="json", by_alias=True, exclude_none=True)
+        """Polling: map and commit; the offset moves on only after this."""
+        command = await self.command_of(update)
+        if command is None:
+            return
         lane = await self.lane(update)
-        await self._inbox.accept(f"telegram:{update.update_id}", lane, "telegram", raw)
+        await self._inbox.accept(f"telegram:{update.update_id}", lane, "telegram", command)
 
     async def lane(self, update: Update) -> str:
         """An operator's update in a customer's topic joins that customer's lane."""
@@ -83,7 +94,7 @@ class TelegramIntake:
             return lane_of(update)
         return await self._topic_lanes.lane_of(*topic)
 
-    async def process(self, payload: Mapping[str, Any], lane: str) -> None:
-        """The inbox's handler for Telegram updates; handlers get their lane as `lane`."""
-        update = Update.model_validate(dict(payload), context={"bot": self._bot})
-        await self._dispatcher.feed_update(self._bot, update, lane=lane)
+    async def legacy(self, item: InboxItem) -> Command | None:
+        """An update stored raw by an earlier version: mapped now, the same way."""
+        update = Update.model_validate(dict(item.payload), context={"bot": self._bot})
+        return await self.command_of(update)

@@ -8,17 +8,22 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.telegram.albums import AlbumCollector
 from bot.telegram.calls import call
 from bot.telegram.customer_router import RELAYABLE
-from bot.telegram.intake import lane_of_message
 from bot.telegram.mappers import incoming, operator_of
 from bot.telegram.membership import Membership
 from bot.telegram.operator_desk import CARD_CALLBACK_PREFIX
+from bridge.commands import (
+    CardAction,
+    OperatorActed,
+    OperatorEdited,
+    OperatorReleasedHeld,
+    OperatorSentFaq,
+    OperatorWrote,
+)
 from bridge.faq.source import FaqSource
+from bridge.handlers.operators import HELD_ACTION
 from bridge.model import Operator
-from bridge.relay import HELD_ACTION, CardAction, Relay
-from bridge.screens import Screens
 
 FAQ_PREFIX = "faqop:"
 log = logging.getLogger(__name__)
@@ -32,6 +37,8 @@ def is_operator(message: Message, operator_chat_id: int) -> bool:
 
 
 def operator_router(operator_chat_id: int) -> Router:
+    """Maps what operators do in customers' topics to the core's commands; only the FAQ
+    menu's navigation (the operator's own keyboard) is answered here and now."""
     router = Router(name="operators")
     in_topic = (F.chat.id == operator_chat_id) & F.is_topic_message.is_(True)
     router.message.filter(in_topic)
@@ -39,26 +46,33 @@ def operator_router(operator_chat_id: int) -> Router:
     router.callback_query.filter(F.message.chat.id == operator_chat_id)
 
     @router.message(Command(*[a.value for a in CardAction if a is not CardAction.WAIT]))
-    async def command(message: Message, command: CommandObject, relay: Relay) -> None:
+    async def command(message: Message, command: CommandObject) -> OperatorActed | None:
         if not is_operator(message, operator_chat_id) or message.message_thread_id is None:
-            return
-        answer = await relay.card_action(
-            message.message_thread_id, CardAction(command.command.lower()), operator_of(message)
+            return None
+        return OperatorActed(
+            message.message_thread_id,
+            operator_of(message),
+            CardAction(command.command.lower()),
+            command_message_id=message.message_id,
         )
-        if answer.startswith("This topic"):
-            await message.reply(answer)
 
     @router.message(Command("wait"))
-    async def wait(message: Message, command: CommandObject, relay: Relay) -> None:
+    async def wait(message: Message, command: CommandObject) -> OperatorActed | None:
         """/wait [minutes]: tell the customer the question is being looked into."""
         if not is_operator(message, operator_chat_id) or message.message_thread_id is None:
-            return
+            return None
         argument = (command.args or "").strip()
         minutes = int(argument) if argument.isdigit() and 0 < int(argument) <= 1440 else None
         if argument and minutes is None:
-            await message.reply("Use /wait or /wait 15 (minutes, 1 to 1440).")
-            return
-        await relay.in_progress(message.message_thread_id, operator_of(message), minutes)
+            await call(lambda: message.reply("Use /wait or /wait 15 (minutes, 1 to 1440)."))
+            return None
+        return OperatorActed(
+            message.message_thread_id,
+            operator_of(message),
+            CardAction.WAIT,
+            minutes=minutes,
+            command_message_id=message.message_id,
+        )
 
     @router.message(Command("faq"))
     async def faq_menu(message: Message, faq: FaqSource) -> None:
@@ -71,84 +85,69 @@ def operator_router(operator_chat_id: int) -> Router:
 
     @router.callback_query(F.data.startswith(FAQ_PREFIX))
     async def faq_button(
-        query: CallbackQuery,
-        relay: Relay,
-        faq: FaqSource,
-        screens: Screens,
-        membership: Membership,
-    ) -> None:
+        query: CallbackQuery, faq: FaqSource, membership: Membership
+    ) -> OperatorSentFaq | None:
         message = query.message
         outsider = not await membership.is_member(query.from_user.id)
         if not isinstance(message, Message) or message.message_thread_id is None or outsider:
-            await query.answer()
-            return
+            await call(lambda: query.answer())
+            return None
         parts = (query.data or "").removeprefix(FAQ_PREFIX).split(":")
         catalog = faq.catalog
         if parts[0] == "c" and len(parts) == 2 and (category := catalog.category(parts[1])):
-            await query.answer()
+            await call(lambda: query.answer())
             await call(
                 lambda: message.edit_reply_markup(reply_markup=faq_keyboard(faq, category.id))
             )
-            return
-        if parts[0] == "q" and len(parts) == 3 and (entry := catalog.entry(parts[1], parts[2])):
+            return None
+        if parts[0] == "q" and len(parts) == 3 and catalog.entry(parts[1], parts[2]):
             operator = Operator(id=query.from_user.id, name=query.from_user.full_name)
-            answer = await relay.send_faq_answer(
-                message.message_thread_id,
-                operator,
-                lambda language: screens.answer(entry, language, feedback=False),
-                entry.question.get("uk"),
+            return OperatorSentFaq(
+                message.message_thread_id, operator, parts[1], parts[2], callback_id=query.id
             )
-            await query.answer(answer)
-            return
-        await query.answer()
+        await call(lambda: query.answer())
         await call(lambda: message.edit_reply_markup(reply_markup=faq_keyboard(faq)))
+        return None
 
     @router.message(F.content_type.in_(RELAYABLE))
-    async def relay_message(
-        message: Message, relay: Relay, albums: AlbumCollector, lane: str | None = None
-    ) -> None:
+    async def relay_message(message: Message) -> OperatorWrote | None:
         thread_id = message.message_thread_id
         if thread_id is None or not is_operator(message, operator_chat_id):
-            return
-        operator = operator_of(message)
-        lane = lane or lane_of_message(message)  # the inbox's lane, where it says
-        if message.media_group_id:
-
-            async def relay_album(items: list[Message]) -> None:
-                await relay.operator_wrote(thread_id, operator, [incoming(m) for m in items])
-
-            albums.add(lane, message, relay_album)
-            return
-        await albums.flush_lane(lane)
-        await relay.operator_wrote(thread_id, operator, [incoming(message)])
+            return None
+        return OperatorWrote(thread_id, operator_of(message), incoming(message))
 
     @router.edited_message(F.content_type.in_(RELAYABLE))
-    async def relay_edit(message: Message, relay: Relay) -> None:
-        if message.message_thread_id is not None and is_operator(message, operator_chat_id):
-            await relay.operator_edited(message.message_thread_id, incoming(message))
+    async def relay_edit(message: Message) -> OperatorEdited | None:
+        if message.message_thread_id is None or not is_operator(message, operator_chat_id):
+            return None
+        return OperatorEdited(message.message_thread_id, operator_of(message), incoming(message))
 
     @router.callback_query(F.data.startswith(CARD_CALLBACK_PREFIX))
-    async def card_button(query: CallbackQuery, relay: Relay, membership: Membership) -> None:
+    async def card_button(
+        query: CallbackQuery, membership: Membership
+    ) -> OperatorActed | OperatorReleasedHeld | None:
         message = query.message
         if not await membership.is_member(query.from_user.id):
             log.warning("a card button pressed by %s, who is not in the group", query.from_user.id)
-            await query.answer()
-            return
+            await call(lambda: query.answer())
+            return None
         action = (query.data or "").removeprefix(CARD_CALLBACK_PREFIX)
         known = action in CardAction.__members__.values() or action.startswith(HELD_ACTION)
         if not isinstance(message, Message) or message.message_thread_id is None or not known:
-            await query.answer()
-            return
+            await call(lambda: query.answer())
+            return None
         operator = Operator(id=query.from_user.id, name=query.from_user.full_name)
         if action.startswith(HELD_ACTION):
             held = action.removeprefix(HELD_ACTION)
-            answer = "Unknown message."
-            if held.isdigit():
-                answer = await relay.release_held(message.message_thread_id, int(held), operator)
-            await query.answer(answer)
-            return
-        answer = await relay.card_action(message.message_thread_id, CardAction(action), operator)
-        await query.answer(answer)
+            if not held.isdigit():
+                await call(lambda: query.answer("Unknown message."))
+                return None
+            return OperatorReleasedHeld(
+                message.message_thread_id, operator, int(held), callback_id=query.id
+            )
+        return OperatorActed(
+            message.message_thread_id, operator, CardAction(action), callback_id=query.id
+        )
 
     return router
 

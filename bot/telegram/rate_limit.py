@@ -23,9 +23,26 @@ from bridge.pacing.pacer import Pacer
 from bridge.pacing.store import Booking, PacingStore, Reservation
 from bridge.pacing.windows import Window
 
-# Calls that put a message into a chat; reads, reactions and topic changes are not paced.
+# Calls that write into a chat: Telegram counts sends, edits, reactions and topic changes
+# against the same budget (tdlib/td#2592); reads and deletions are not paced.
 PACED = frozenset(
     {
+        "createForumTopic",
+        "editForumTopic",
+        "closeForumTopic",
+        "reopenForumTopic",
+        "deleteForumTopic",
+        "editGeneralForumTopic",
+        "closeGeneralForumTopic",
+        "reopenGeneralForumTopic",
+        "setMessageReaction",
+        "pinChatMessage",
+        "unpinChatMessage",
+        "unpinAllForumTopicMessages",
+        "editMessageMedia",
+        "editMessageLiveLocation",
+        "stopMessageLiveLocation",
+        "stopPoll",
         "sendMessage",
         "copyMessage",
         "copyMessages",
@@ -62,7 +79,9 @@ class RateLimiter(BaseRequestMiddleware):
         store: PacingStore | None = None,
         namespace: str = "telegram",
         clock: Callable[[], float] | None = None,
+        spent: Callable[[int, int], None] | None = None,
     ) -> None:
+        self._spent = spent  # told of every paced call made: (chat id, operations)
         self._chat = Window.per_second(chat_per_second)
         self._group = Window.lasting(group_per_minute, 60)
         self._global = Window.per_second(global_per_second)
@@ -75,8 +94,13 @@ class RateLimiter(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if method.__api_method__ in PACED:
-            await self.wait_turn(getattr(method, "chat_id", None), _items(method))
+        if method.__api_method__ not in PACED:
+            return await make_request(bot, method)
+        chat_id = getattr(method, "chat_id", None)
+        count = _items(method)
+        await self.wait_turn(chat_id, count)
+        if self._spent is not None and isinstance(chat_id, int):
+            self._spent(chat_id, count)
         return await make_request(bot, method)
 
     async def wait_turn(self, chat_id: Any, count: int = 1) -> None:

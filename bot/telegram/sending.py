@@ -7,6 +7,7 @@ without downloading anything; albums go as one media group so they stay albums.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from aiogram import Bot
@@ -22,7 +23,15 @@ from aiogram.types import (
 from bot.telegram.calls import call
 from bot.telegram.mappers import to_entities
 from bridge.errors import DeliveryFailed, FailureReason
-from bridge.model import ContentKind, IncomingMessage, Platform
+from bridge.formatting import split_text
+from bridge.model import ContentKind, IncomingMessage, Platform, TextEntity
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096  # characters in one Telegram message
+CAPTION_LIMIT = 1024
+# Refusals that no other way of sending changes: the chat itself cannot be written to.
+FINAL = (FailureReason.BLOCKED, FailureReason.NOT_FOUND)
 
 AlbumItem = InputMediaPhoto | InputMediaVideo | InputMediaDocument | InputMediaAudio
 _ALBUM_TYPES: dict[ContentKind, type[AlbumItem]] = {
@@ -64,9 +73,121 @@ class TelegramSender:
         reply_to: int | None,
         thread_id: int | None = None,
     ) -> list[int]:
-        """Copy one message or an album; returns the new message ids in order."""
+        """Copy one message or an album; returns the new message ids in order.
+
+        When Telegram refuses a copy (a quiz poll, a protected or oversized file, an album it
+        will not take), each message is sent again as new content instead (`resend`).
+        """
         if any(m.ref.platform is not Platform.TELEGRAM for m in messages):
             raise DeliveryFailed(FailureReason.UNSUPPORTED, "message from another platform")
+        try:
+            return await self._copy(chat_id, messages, reply_to, thread_id)
+        except DeliveryFailed as error:
+            if error.reason in FINAL:
+                raise
+            log.info("copy refused (%s); sending as new content", error.detail[:80])
+            ids = []
+            for index, message in enumerate(messages):
+                answer = reply_to if index == 0 else None
+                ids.append(await self.resend(chat_id, message, answer, thread_id, error))
+            return ids
+
+    async def resend(
+        self,
+        chat_id: int,
+        message: IncomingMessage,
+        reply_to: int | None,
+        thread_id: int | None,
+        refused: DeliveryFailed,
+    ) -> int:
+        """The message as new content: by file id, a photo as a file, a poll as text."""
+        bot, reply = self.bot, reply_parameters(reply_to)
+        kind, text = message.kind, message.text
+        caption_entities = to_entities(message.entities)
+        file_id = message.attachments[0].file_id if message.attachments else None
+        payload = message.payload
+        if kind is ContentKind.TEXT and text:
+            return await self.send_formatted(chat_id, text, message.entities, reply_to, thread_id)
+        if kind is ContentKind.POLL:
+            options = "\n".join(f"• {o.get('text', '')}" for o in payload.get("options", []))
+            poll = f"📊 {payload.get('question', '')}\n{options}".strip()
+            return await self.send_formatted(chat_id, poll, (), reply_to, thread_id)
+        if kind in (ContentKind.LOCATION, ContentKind.VENUE):
+            where = payload.get("location", payload)
+            if "latitude" in where:
+                sent = await call(
+                    lambda: bot.send_location(
+                        chat_id=chat_id,
+                        message_thread_id=thread_id,
+                        latitude=float(where["latitude"]),
+                        longitude=float(where["longitude"]),
+                        reply_parameters=reply,
+                    )
+                )
+                return sent.message_id
+        if kind is ContentKind.CONTACT and payload.get("phone_number"):
+            sent = await call(
+                lambda: bot.send_contact(
+                    chat_id=chat_id,
+                    message_thread_id=thread_id,
+                    phone_number=str(payload["phone_number"]),
+                    first_name=str(payload.get("first_name") or "Contact"),
+                    reply_parameters=reply,
+                )
+            )
+            return sent.message_id
+        if file_id:  # any file Telegram refused as itself goes as a document
+            sent = await call(
+                lambda: bot.send_document(
+                    chat_id=chat_id,
+                    message_thread_id=thread_id,
+                    document=file_id,
+                    caption=text,
+                    caption_entities=caption_entities,
+                    reply_parameters=reply,
+                )
+            )
+            return sent.message_id
+        raise refused
+
+    async def send_formatted(
+        self,
+        chat_id: int,
+        text: str,
+        entities: Sequence[TextEntity],
+        reply_to: int | None,
+        thread_id: int | None,
+    ) -> int:
+        """A text with its formatting, in parts when it is longer than Telegram takes."""
+        if len(text) <= TEXT_LIMIT:
+            sent = await call(
+                lambda: self.bot.send_message(
+                    chat_id=chat_id,
+                    message_thread_id=thread_id,
+                    text=text,
+                    entities=to_entities(tuple(entities)),
+                    reply_parameters=reply_parameters(reply_to),
+                )
+            )
+            return sent.message_id
+        ids = []
+        for index, part in enumerate(split_text(text, TEXT_LIMIT)):
+            answer = reply_parameters(reply_to) if index == 0 else None
+            sent = await call(
+                lambda part=part, answer=answer: self.bot.send_message(  # type: ignore[misc]
+                    chat_id=chat_id, message_thread_id=thread_id, text=part, reply_parameters=answer
+                )
+            )
+            ids.append(sent.message_id)
+        return int(ids[0])
+
+    async def _copy(
+        self,
+        chat_id: int,
+        messages: Sequence[IncomingMessage],
+        reply_to: int | None,
+        thread_id: int | None,
+    ) -> list[int]:
         if len(messages) == 1:
             source = messages[0]
             copied = await call(
@@ -117,6 +238,30 @@ class TelegramSender:
                 raise
             return "not modified" in error.detail.lower()
         return True
+
+    async def copy_with_caption(
+        self,
+        chat_id: int,
+        message: IncomingMessage,
+        caption_html: str,
+        reply_to: int | None,
+        thread_id: int | None,
+        keyboard: InlineKeyboardMarkup | None,
+    ) -> int:
+        """A copy whose caption is ours (the card above the customer's caption)."""
+        copied = await call(
+            lambda: self.bot.copy_message(
+                chat_id=chat_id,
+                from_chat_id=int(message.ref.chat_id),
+                message_id=int(message.ref.message_id),
+                message_thread_id=thread_id,
+                caption=caption_html,
+                parse_mode="HTML",
+                reply_markup=keyboard,
+                reply_parameters=reply_parameters(reply_to),
+            )
+        )
+        return copied.message_id
 
     async def send_html(
         self,

@@ -22,10 +22,13 @@ log = logging.getLogger(__name__)
 
 # https://developers.viber.com/docs/api/rest-bot-api/#error-codes
 NOT_REGISTERED, NOT_SUBSCRIBED, ACCOUNT_BLOCKED, TOO_MANY_REQUESTS = 5, 6, 7, 12
+FREE_MESSAGES_EXCEEDED, NO_BALANCE = 23, 24
 STATUS_REASONS = {
     NOT_REGISTERED: FailureReason.NOT_REGISTERED,
     NOT_SUBSCRIBED: FailureReason.NOT_SUBSCRIBED,
     ACCOUNT_BLOCKED: FailureReason.ACCOUNT_BLOCKED,  # the bot's account, not the customer
+    FREE_MESSAGES_EXCEEDED: FailureReason.QUOTA_USED_UP,  # the company's plan, not the customer
+    NO_BALANCE: FailureReason.NO_BALANCE,
 }
 REQUEST_LIMIT = 30 * 1024  # Viber refuses requests over 30 KB
 EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started"]

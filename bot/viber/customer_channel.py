@@ -57,7 +57,10 @@ class ViberCustomerChannel:
         tokens = [await self._send(customer, part) for part in parts]
         return tokens[0]
 
-    async def send_screen(self, customer: Customer, screen: Screen) -> str:
+    async def send_screen(
+        self, customer: Customer, screen: Screen, in_place_of: str | None = None
+    ) -> str:
+        """Viber edits nothing: a screen is always a new message, with its keyboard."""
         parts = self._builder.texts(screen.text)
         tokens = [await self._send(customer, part) for part in parts[:-1]]
         last = {

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 from viberbot import Api, BotConfiguration
+from viberbot.api.viber_requests import ViberConversationStartedRequest
 
 from bot.viber.events import ViberEvents
 from bridge.inbox import Inbox
@@ -103,10 +104,14 @@ def viber_webhook(
             if not well_formed(event, raw):
                 log.warning("Viber %s callback with an unexpected shape", event)
                 return web.json_response({"error": f"malformed {event} callback"}, status=400)
-            dedup, lane = inbox_key(event, raw)
-            await inbox.accept_and_wait(dedup, lane, "viber", raw, wait_seconds)
+            message = raw.get("message") if event == "message" else None
+            command = events.command_of(parsed, message if isinstance(message, dict) else {})
+            if command is not None:
+                dedup, lane = inbox_key(event, raw)
+                await inbox.accept_and_wait(dedup, lane, "viber", command, wait_seconds)
             return web.json_response({})
-        answer = await events.handle(parsed, {})
-        return web.json_response(answer or {})
+        if isinstance(parsed, ViberConversationStartedRequest):
+            return web.json_response(events.welcome(parsed.user.language))
+        return web.json_response({})
 
     return receive

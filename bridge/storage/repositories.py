@@ -21,8 +21,10 @@ from bridge.model import (
     InboxItem,
     Link,
     MediaLink,
+    NewDelivery,
     NewUpdate,
     Operator,
+    OutboxItem,
     Platform,
     TopicState,
 )
@@ -33,6 +35,8 @@ from bridge.storage.tables import (
     InboxRow,
     MediaLinkRow,
     MessageLinkRow,
+    NoticeRow,
+    OutboxRow,
 )
 
 
@@ -108,6 +112,9 @@ _ADD_INBOX: dict[str, Executable] = {
     .on_conflict_do_nothing(index_elements=["key"])
     .returning(_INBOX.c.key, _INBOX.c.id),
 }
+_OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+# ids in the order of the rows given (SQLAlchemy's insertmanyvalues keeps it with this flag)
+_ADD_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 _FINISH_INBOX = (
     update(_INBOX)
     .where(_INBOX.c.id == bindparam("item_id"))
@@ -116,6 +123,28 @@ _FINISH_INBOX = (
         last_error=func.coalesce(bindparam("error", type_=String), _INBOX.c.last_error),
     )
 )
+
+
+def _inbox_item(row: InboxRow) -> InboxItem:
+    return InboxItem(
+        row.id, row.key, row.lane, row.platform, dict(row.payload), row.attempts, row.command
+    )
+
+
+def _outbox_item(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        lane=row.lane,
+        destination=row.destination,
+        priority=row.priority,
+        kind=row.kind,
+        payload=dict(row.payload),
+        customer_id=row.customer_id,
+        created_at=row.created_at,
+        not_before=row.not_before,
+        attempts=row.attempts,
+        coalesce=row.coalesce,
+    )
 
 
 def _customer(row: CustomerRow | Row[Any]) -> Customer:
@@ -135,6 +164,10 @@ def _customer(row: CustomerRow | Row[Any]) -> Customer:
         last_seen_at=row.last_seen_at,
         unreachable=row.unreachable,
         language_chosen=row.language_chosen,
+        topic_name=row.topic_name,
+        topic_closed=bool(row.topic_closed),
+        card_body=row.card_body,
+        card_in_caption=bool(row.card_in_caption),
     )
 
 
@@ -231,12 +264,44 @@ class SqlCustomers:
         row = await self._session.scalar(query)
         return _customer(row) if row else None
 
-    async def set_topic(self, customer_id: int, topic_id: int | None, card_id: int | None) -> None:
+    async def set_topic(
+        self, customer_id: int, topic_id: int | None, name: str | None = None
+    ) -> None:
+        """A new topic (or none: it was deleted); its card is still to be posted."""
         await self._session.execute(
             update(CustomerRow)
             .where(CustomerRow.id == customer_id)
-            .values(topic_id=topic_id, card_message_id=card_id)
+            .values(
+                topic_id=topic_id,
+                card_message_id=None,
+                card_body=None,
+                card_in_caption=False,
+                topic_name=name,
+                topic_closed=False,
+            )
         )
+
+    async def set_card(
+        self, customer_id: int, message_id: int, body: str | None, in_caption: bool
+    ) -> None:
+        await self._session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(card_message_id=message_id, card_body=body, card_in_caption=in_caption)
+        )
+
+    async def set_topic_shown(
+        self, customer_id: int, *, name: str | None = None, closed: bool | None = None
+    ) -> None:
+        values: dict[str, Any] = {}
+        if name is not None:
+            values["topic_name"] = name
+        if closed is not None:
+            values["topic_closed"] = closed
+        if values:
+            await self._session.execute(
+                update(CustomerRow).where(CustomerRow.id == customer_id).values(values)
+            )
 
     async def set_banned(self, customer_id: int, banned: bool) -> None:
         await self._session.execute(
@@ -412,10 +477,12 @@ class SqlMessageLinks:
         now: datetime,
         snippet: str | None = None,
         operator: Operator | None = None,
+        composed: bool = False,
     ) -> None:
         await self._session.execute(
             _ADD_LINK,
             {
+                "composed": composed,
                 "customer_id": customer_id,
                 "conversation_id": conversation_id,
                 "customer_message_id": customer_message_id,
@@ -448,7 +515,34 @@ class SqlMessageLinks:
         )
         if row is None:
             return None
-        return Link(row.customer_id, row.customer_message_id, row.group_message_id, row.snippet)
+        return Link(
+            row.customer_id,
+            row.customer_message_id,
+            row.group_message_id,
+            row.snippet,
+            row.composed,
+        )
+
+    async def for_customer_message(self, customer_id: int, customer_message_id: str) -> Link | None:
+        """The first group message a customer's message was shown in."""
+        row = await self._session.scalar(
+            select(MessageLinkRow)
+            .where(
+                MessageLinkRow.customer_id == customer_id,
+                MessageLinkRow.customer_message_id == customer_message_id,
+            )
+            .order_by(MessageLinkRow.id)
+            .limit(1)
+        )
+        if row is None:
+            return None
+        return Link(
+            row.customer_id,
+            row.customer_message_id,
+            row.group_message_id,
+            row.snippet,
+            row.composed,
+        )
 
 
 class SqlInbox:
@@ -472,6 +566,7 @@ class SqlInbox:
                 "received_at": u.received_at,
                 "state": "pending",
                 "attempts": 0,
+                "command": u.command,
             }
             for u in updates
         ]
@@ -495,9 +590,7 @@ class SqlInbox:
         rows = await self._session.scalars(
             select(InboxRow).where(InboxRow.state == "pending").order_by(InboxRow.id).limit(limit)
         )
-        return [
-            InboxItem(r.id, r.key, r.lane, r.platform, dict(r.payload), r.attempts) for r in rows
-        ]
+        return [_inbox_item(r) for r in rows]
 
     async def pending_in_lane(self, lane: str, limit: int) -> list[InboxItem]:
         rows = await self._session.scalars(
@@ -506,9 +599,7 @@ class SqlInbox:
             .order_by(InboxRow.id)
             .limit(limit)
         )
-        return [
-            InboxItem(r.id, r.key, r.lane, r.platform, dict(r.payload), r.attempts) for r in rows
-        ]
+        return [_inbox_item(r) for r in rows]
 
     async def lanes_pending(self, received_before: datetime, limit: int) -> list[str]:
         rows = await self._session.scalars(
@@ -593,3 +684,202 @@ class SqlHeldMessages:
             return None
         await self._session.delete(row)
         return row.customer_id, row.topic_id, dict(row.payload)
+
+
+class SqlOutbox:
+    """The outbox: deliveries by destination, in id order; cosmetics coalesced by key."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, deliveries: Sequence[NewDelivery], now: datetime
+    ) -> tuple[list[OutboxItem], list[int]]:
+        """Store deliveries; a cosmetic replaces a pending one with the same key.
+
+        Returns what was stored and the ids of the rows it replaced (dropped)."""
+        dropped: list[int] = []
+        keys = [d.coalesce for d in deliveries if d.coalesce]
+        if keys:
+            rows = await self._session.scalars(
+                select(OutboxRow.id).where(
+                    OutboxRow.state == "pending", OutboxRow.coalesce.in_(keys)
+                )
+            )
+            dropped = list(rows)
+            if dropped:
+                await self._session.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_(dropped)).values(state="dropped")
+                )
+        if not deliveries:
+            return [], dropped
+        values = [
+            {
+                "lane": d.lane[:160],
+                "destination": d.destination[:80],
+                "priority": d.priority,
+                "kind": d.kind,
+                "payload": dict(d.payload),
+                "coalesce": d.coalesce,
+                "customer_id": d.customer_id,
+                "state": "pending",
+                "created_at": now,
+                "not_before": d.not_before,
+                "attempts": 0,
+                "alerted": False,
+            }
+            for d in deliveries
+        ]
+        result = await self._session.execute(_ADD_OUTBOX, values)
+        ids = [row.id for row in result]
+        return [
+            OutboxItem(
+                id=item_id,
+                lane=d.lane[:160],
+                destination=d.destination[:80],
+                priority=d.priority,
+                kind=d.kind,
+                payload=dict(d.payload),
+                customer_id=d.customer_id,
+                created_at=now,
+                not_before=d.not_before,
+                coalesce=d.coalesce,
+            )
+            for item_id, d in zip(ids, deliveries, strict=True)
+        ], dropped
+
+    async def last_held(
+        self, lane: str, destination: str, kind: str, held_after: datetime
+    ) -> OutboxItem | None:
+        """The lane's newest pending delivery of `kind` still held back past `held_after`."""
+        row = await self._session.scalar(
+            select(OutboxRow)
+            .where(
+                OutboxRow.state == "pending",
+                OutboxRow.lane == lane,
+                OutboxRow.destination == destination,
+                OutboxRow.kind == kind,
+            )
+            .order_by(OutboxRow.id.desc())
+            .limit(1)
+        )
+        if row is None or row.not_before <= held_after:
+            return None
+        return _outbox_item(row)
+
+    async def extend_held(
+        self, item_id: int, payload: dict[str, Any], not_before: datetime, held_after: datetime
+    ) -> OutboxItem | None:
+        """Change a delivery still held back; None when it is no longer (a worker may take it)."""
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id == item_id,
+                OutboxRow.state == "pending",
+                OutboxRow.not_before > held_after,
+            )
+            .values(payload=payload, not_before=not_before)
+        )
+        if int(getattr(result, "rowcount", 0) or 0) != 1:
+            return None
+        row = await self._session.get(OutboxRow, item_id, populate_existing=True)
+        return _outbox_item(row) if row is not None else None
+
+    async def pending(self, destination: str, limit: int) -> list[OutboxItem]:
+        rows = await self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.state == "pending", OutboxRow.destination == destination)
+            .order_by(OutboxRow.id)
+            .limit(limit)
+        )
+        return [_outbox_item(r) for r in rows]
+
+    async def destinations_waiting(self, limit: int) -> list[str]:
+        """Destinations with pending deliveries, the longest waiting first."""
+        rows = await self._session.scalars(
+            select(OutboxRow.destination)
+            .where(OutboxRow.state == "pending")
+            .group_by(OutboxRow.destination)
+            .order_by(func.min(OutboxRow.id))
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def finish(self, item_ids: Sequence[int], state: str, error: str | None = None) -> None:
+        """Done, failed (refused for good, and said so) or dropped (superseded)."""
+        if not item_ids:
+            return
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(list(item_ids)), OutboxRow.state == "pending")
+            .values(state=state, last_error=error[:500] if error else None)
+        )
+
+    async def postpone(self, item_id: int, not_before: datetime, error: str) -> None:
+        """A transient failure: try again from `not_before`."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == item_id)
+            .values(not_before=not_before, attempts=OutboxRow.attempts + 1, last_error=error[:500])
+        )
+
+    async def waiting_since(self, before: datetime) -> list[tuple[str, int, datetime]]:
+        """Per destination: deliveries pending since before `before` not yet reported, and the
+        oldest; those are marked reported."""
+        rows = (
+            await self._session.execute(
+                select(OutboxRow.destination, func.count(), func.min(OutboxRow.created_at))
+                .where(
+                    OutboxRow.state == "pending",
+                    OutboxRow.created_at < before,
+                    OutboxRow.alerted.is_(False),
+                )
+                .group_by(OutboxRow.destination)
+            )
+        ).all()
+        if rows:
+            await self._session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.state == "pending",
+                    OutboxRow.created_at < before,
+                    OutboxRow.alerted.is_(False),
+                )
+                .values(alerted=True)
+            )
+        return [(d, int(n), _aware(oldest) or before) for d, n, oldest in rows]
+
+    async def depth(self) -> list[tuple[str, int, datetime]]:
+        """Per destination: pending deliveries and the oldest one's creation."""
+        rows = (
+            await self._session.execute(
+                select(OutboxRow.destination, func.count(), func.min(OutboxRow.created_at))
+                .where(OutboxRow.state == "pending")
+                .group_by(OutboxRow.destination)
+            )
+        ).all()
+        return [(d, int(n), _aware(oldest) or datetime.now(UTC)) for d, n, oldest in rows]
+
+    async def prune(self, before: datetime) -> int:
+        result = await self._session.execute(
+            delete(OutboxRow).where(OutboxRow.state != "pending", OutboxRow.created_at < before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class SqlNotices:
+    """Problems told to the team once until solved (the Viber account's balance, say)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def show_once(self, key: str, now: datetime) -> bool:
+        """True the first time (the caller tells the team); False while it stands."""
+        if await self._session.get(NoticeRow, key) is not None:
+            return False
+        self._session.add(NoticeRow(key=key, shown_at=now))
+        await self._session.flush()
+        return True
+
+    async def solved(self, key: str) -> None:
+        await self._session.execute(delete(NoticeRow).where(NoticeRow.key == key))

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -77,6 +78,12 @@ class CustomerRow(Base):
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable: Mapped[str | None] = mapped_column(String(32))
     language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what the topic shows, so a cosmetic that changes nothing costs no call
+    topic_name: Mapped[str | None] = mapped_column(String(128))
+    topic_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the words posted under the card in its message (to redraw the card around them)
+    card_body: Mapped[str | None] = mapped_column(Text)
+    card_in_caption: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ConversationRow(Base):
@@ -125,6 +132,7 @@ class MessageLinkRow(Base):
     snippet: Mapped[str | None] = mapped_column(String(200))
     operator_id: Mapped[int | None] = mapped_column(BigInteger)
     operator_name: Mapped[str | None] = mapped_column(String(128))
+    composed: Mapped[bool] = mapped_column(Boolean, default=False)  # not a copy: no edits in place
 
 
 class InboxRow(Base):
@@ -149,6 +157,47 @@ class InboxRow(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    command: Mapped[str | None] = mapped_column(String(48))  # None: a raw update (before 0010)
+
+
+class OutboxRow(Base):
+    """A delivery the core decided, waiting for its destination chat's worker.
+
+    Pending rows of one destination are sent in `id` order per `lane` (a conversation), the
+    group's by `priority` first; a cosmetic row with the same `coalesce` key as a newer one is
+    dropped. `not_before` holds a row back (an album collecting its items, a backoff).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_destination_id", "state", "destination", "id"),
+        Index("ix_outbox_state_not_before", "state", "not_before"),
+        Index("ix_outbox_state_lane_id", "state", "lane", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    lane: Mapped[str] = mapped_column(String(160))
+    destination: Mapped[str] = mapped_column(String(80))
+    priority: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    coalesce: Mapped[str | None] = mapped_column(String(96))
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class NoticeRow(Base):
+    """A problem already told to the team once (e.g. the Viber account's balance), until solved."""
+
+    __tablename__ = "notices"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    shown_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class MediaLinkRow(Base):

@@ -14,6 +14,8 @@ from bridge.storage.repositories import (
     SqlInbox,
     SqlMediaLinks,
     SqlMessageLinks,
+    SqlNotices,
+    SqlOutbox,
 )
 
 
@@ -24,6 +26,8 @@ class SqlUnitOfWork:
     inbox: SqlInbox
     media: SqlMediaLinks
     held: SqlHeldMessages
+    outbox: SqlOutbox
+    notices: SqlNotices
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -36,6 +40,8 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self._session)
         self.media = SqlMediaLinks(self._session)
         self.held = SqlHeldMessages(self._session)
+        self.outbox = SqlOutbox(self._session)
+        self.notices = SqlNotices(self._session)
         return self
 
     async def __aexit__(

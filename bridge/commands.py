@@ -1,0 +1,169 @@
+"""What people did, as the core understands it: the commands adapters store in the inbox.
+
+An adapter maps each platform update to one command once, before it is stored; the core
+handles the stored command later (after a restart, too) without looking at the platform's
+update again. Each command names its handler (`bridge.handlers`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from bridge.codec import from_json, to_json
+from bridge.errors import FailureReason
+from bridge.model import CustomerProfile, DeliveryMark, IncomingMessage, Operator, Platform
+
+
+class CardAction(StrEnum):
+    """Buttons on the customer card and the matching slash commands."""
+
+    CLOSE = "close"
+    WAIT = "wait"
+    REOPEN = "reopen"
+    BAN = "ban"
+    UNBAN = "unban"
+
+
+@dataclass(frozen=True)
+class Command:
+    name: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class CustomerWrote(Command):
+    """A message from a customer (an album arrives as one command per item)."""
+
+    name: ClassVar[str] = "customer_wrote"
+    profile: CustomerProfile
+    message: IncomingMessage
+
+
+@dataclass(frozen=True)
+class CustomerEdited(Command):
+    name: ClassVar[str] = "customer_edited"
+    profile: CustomerProfile
+    message: IncomingMessage
+
+
+@dataclass(frozen=True)
+class CustomerPressed(Command):
+    """A help-section button, or `/start`, `/help`, `/language` (actions start, menu, lang).
+
+    `screen_message_id`: the message whose button was pressed (Telegram edits it in place);
+    `callback_id`: the press to acknowledge.
+    """
+
+    name: ClassVar[str] = "customer_pressed"
+    profile: CustomerProfile
+    action: str
+    screen_message_id: str | None = None
+    callback_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerReachability(Command):
+    """The customer blocked or unsubscribed (`reason`), or came back (None)."""
+
+    name: ClassVar[str] = "customer_reachability"
+    platform: Platform
+    external_id: str
+    reason: FailureReason | None
+
+
+@dataclass(frozen=True)
+class DeliveryReported(Command):
+    """The platform reports an operator's message delivered, seen (`mark`) or failed."""
+
+    name: ClassVar[str] = "delivery_reported"
+    platform: Platform
+    external_id: str
+    customer_message_id: str
+    mark: DeliveryMark | None
+    failure: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorWrote(Command):
+    """A message in a customer's topic (an album arrives as one command per item)."""
+
+    name: ClassVar[str] = "operator_wrote"
+    topic_id: int
+    operator: Operator
+    message: IncomingMessage
+
+
+@dataclass(frozen=True)
+class OperatorEdited(Command):
+    name: ClassVar[str] = "operator_edited"
+    topic_id: int
+    operator: Operator
+    message: IncomingMessage
+
+
+@dataclass(frozen=True)
+class OperatorActed(Command):
+    """/close, /reopen, /ban, /unban, /wait [minutes], or the card's button for one of them.
+
+    `command_message_id`: the operator's command message (answers reply to it); a button
+    press has `callback_id` instead.
+    """
+
+    name: ClassVar[str] = "operator_acted"
+    topic_id: int
+    operator: Operator
+    action: CardAction
+    minutes: int | None = None
+    command_message_id: int | None = None
+    callback_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorSentFaq(Command):
+    name: ClassVar[str] = "operator_sent_faq"
+    topic_id: int
+    operator: Operator
+    category_id: str
+    entry_id: str
+    callback_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorReleasedHeld(Command):
+    """ "Send anyway" (or "Send again") under a held message."""
+
+    name: ClassVar[str] = "operator_released_held"
+    topic_id: int
+    operator: Operator
+    held_id: int
+    callback_id: str | None = None
+
+
+COMMANDS: dict[str, type[Command]] = {
+    kind.name: kind
+    for kind in (
+        CustomerWrote,
+        CustomerEdited,
+        CustomerPressed,
+        CustomerReachability,
+        DeliveryReported,
+        OperatorWrote,
+        OperatorEdited,
+        OperatorActed,
+        OperatorSentFaq,
+        OperatorReleasedHeld,
+    )
+}
+
+
+def encode(command: Command) -> dict[str, Any]:
+    data: dict[str, Any] = to_json(command)
+    return data
+
+
+def decode(name: str, data: dict[str, Any]) -> Command:
+    kind = COMMANDS.get(name)
+    if kind is None:
+        raise KeyError(f"unknown command {name!r}")
+    return from_json(kind, data)

@@ -1,0 +1,137 @@
+"""One destination's pending deliveries in memory, and which to send next.
+
+Order holds per lane (a conversation): a lane's next delivery waits until the one before it
+was sent. Between lanes of a group, a scarce slot goes to words first, then notes and topic
+changes, oldest first; cosmetics (coalesced topic names, reactions) go only while the budget
+has room to spare. Under pressure a lane's waiting texts are merged into one post.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bridge.deliveries import PostWords, Priority
+from bridge.model import ContentKind, OutboxItem
+
+MERGE_MOST = 10  # texts in one merged post
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What to send now: one delivery, or a lane's texts merged into one post.
+
+    `prepare`: only make ready what the delivery needs (its topic) while it is still held.
+    """
+
+    items: tuple[OutboxItem, ...]
+    prepare: bool = False
+
+    @property
+    def lane(self) -> str:
+        return self.items[0].lane
+
+    @property
+    def ids(self) -> list[int]:
+        return [item.id for item in self.items]
+
+
+class Pending:
+    def __init__(self) -> None:
+        self._items: dict[int, OutboxItem] = {}
+        self.prepared: set[int] = set()  # held deliveries whose topic was seen to already
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, item_id: int) -> bool:
+        return item_id in self._items
+
+    def put(self, items: Iterable[OutboxItem]) -> None:
+        for item in items:
+            self._items[item.id] = item
+
+    def discard(self, ids: Iterable[int]) -> None:
+        for item_id in ids:
+            self._items.pop(item_id, None)
+            self.prepared.discard(item_id)
+
+    def replace(self, item: OutboxItem) -> None:
+        if item.id in self._items:
+            self._items[item.id] = item
+
+    def ordered(self) -> list[OutboxItem]:
+        return [self._items[i] for i in sorted(self._items)]
+
+    def next_due(self, now: datetime) -> datetime | None:
+        """The earliest moment a held delivery may go."""
+        later = [i.not_before for i in self._items.values() if i.not_before > now]
+        return min(later) if later else None
+
+    def in_order(self, now: datetime, busy: set[str]) -> Choice | None:
+        """A customer's chat: strictly first in, first out."""
+        items = self.ordered()
+        if not items:
+            return None
+        head = items[0]
+        if head.lane in busy or head.not_before > now:
+            return None
+        return Choice((head,))
+
+    def independent(self, busy: set[str]) -> list[Choice]:
+        """Button answers: each on its own, all at once."""
+        return [Choice((item,)) for item in self.ordered() if str(item.id) not in busy]
+
+    def for_group(
+        self, now: datetime, busy: set[str], free: int | None, reserve: int
+    ) -> Choice | None:
+        """The operator group: words, then notes, then cosmetics, oldest first per class."""
+        heads: dict[str, OutboxItem] = {}
+        cosmetics: list[OutboxItem] = []
+        lanes_of: dict[str, list[OutboxItem]] = {}
+        for item in self.ordered():
+            if item.priority >= Priority.COSMETIC:
+                cosmetics.append(item)
+                continue
+            lanes_of.setdefault(item.lane, []).append(item)
+            heads.setdefault(item.lane, item)
+        ready = [h for h in heads.values() if h.lane not in busy and h.not_before <= now]
+        if ready:
+            head = min(ready, key=lambda h: (h.priority, h.id))
+            under_pressure = free is not None and free <= reserve
+            if under_pressure and head.kind == PostWords.kind:
+                return Choice(merged(lanes_of[head.lane], now))
+            return Choice((head,))
+        for head in heads.values():  # a held first post: its topic can be made meanwhile
+            if (
+                head.lane not in busy
+                and head.kind == PostWords.kind
+                and head.id not in self.prepared
+            ):
+                return Choice((head,), prepare=True)
+        if free is None or free > reserve:
+            for item in cosmetics:
+                if item.lane not in busy and item.not_before <= now:
+                    return Choice((item,))
+        return None
+
+
+def merged(lane: Sequence[OutboxItem], now: datetime) -> tuple[OutboxItem, ...]:
+    """The lane's first delivery, with the text-only posts right after it when it is one."""
+    first = lane[0]
+    if not _texts_only(first):
+        return (first,)
+    taken = [first]
+    for item in lane[1:]:
+        if item.kind != PostWords.kind or item.not_before > now or not _texts_only(item):
+            break
+        if len(taken) >= MERGE_MOST:
+            break
+        taken.append(item)
+    return tuple(taken)
+
+
+def _texts_only(item: OutboxItem) -> bool:
+    messages = item.payload.get("messages") or []
+    return bool(messages) and all(m.get("kind") == ContentKind.TEXT.value for m in messages)

@@ -1,0 +1,86 @@
+"""What a handler works with: one transaction, the rules it decides by, and what it plans.
+
+A handler reads and writes state through `tx` and plans deliveries through `to_topic`,
+`to_customer`, `to_general` and `answer`; the planned deliveries are stored in the same
+transaction as the state (and the command's done mark), so both happen or neither does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bridge.auto_replies import AutoReplies
+from bridge.deliveries import AnswerButton, Delivery, Planned, as_new
+from bridge.faq.source import FaqSource
+from bridge.lane_names import customer_lane
+from bridge.model import Customer, OutboxItem, Platform
+from bridge.ports import UnitOfWork
+from bridge.screens import Screens
+from bridge.texts import Texts
+
+BUTTONS = "buttons"  # the destination of button acknowledgements: instant, no budget, no order
+GENERAL_LANE = "general"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The settings the core decides by, fixed at start."""
+
+    texts: Texts
+    screens: Screens
+    faq: FaqSource
+    desk: str  # the operator group's destination
+    channels: Mapping[Platform, timedelta | None]  # enabled platforms → their free window
+    auto: AutoReplies | None = None
+    ratings: bool = True
+    hold_outside_window: bool = False
+    gather: timedelta = timedelta(seconds=0.8)  # an album or a first post waits this for more
+
+
+def customer_destination(customer: Customer) -> str:
+    return f"{customer.platform.value}:{customer.external_id}"
+
+
+class Context:
+    def __init__(self, tx: UnitOfWork, rules: Rules, now: datetime) -> None:
+        self.tx = tx
+        self.rules = rules
+        self.now = now
+        self.planned: list[Planned] = []
+        self.changed: list[OutboxItem] = []  # held deliveries this command extended
+
+    @property
+    def texts(self) -> Texts:
+        return self.rules.texts
+
+    def to_topic(
+        self, customer: Customer, delivery: Delivery, hold_until: datetime | None = None
+    ) -> None:
+        lane = customer_lane(customer.platform, customer.external_id)
+        self.planned.append(Planned(delivery, self.rules.desk, lane, customer.id, hold_until))
+
+    def to_customer(
+        self, customer: Customer, delivery: Delivery, hold_until: datetime | None = None
+    ) -> None:
+        lane = customer_lane(customer.platform, customer.external_id)
+        destination = customer_destination(customer)
+        self.planned.append(Planned(delivery, destination, lane, customer.id, hold_until))
+
+    def to_general(self, delivery: Delivery) -> None:
+        self.planned.append(Planned(delivery, self.rules.desk, GENERAL_LANE))
+
+    def to_lane(self, lane: str, delivery: Delivery) -> None:
+        """Into the operator group, ordered with a lane that has no customer (a topic's)."""
+        self.planned.append(Planned(delivery, self.rules.desk, lane))
+
+    def answer(self, callback_id: str | None, text: str = "") -> None:
+        if callback_id:
+            self.planned.append(Planned(AnswerButton(callback_id, text[:200]), BUTTONS, BUTTONS))
+
+    async def store(self) -> tuple[list[OutboxItem], list[int]]:
+        """Write the planned deliveries into the outbox (in this transaction)."""
+        news = [as_new(p, self.now) for p in self.planned]
+        added, dropped = await self.tx.outbox.add(news, self.now)
+        return [*self.changed, *added], dropped
