@@ -21,6 +21,9 @@ from bridge.errors import ConfigError
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:AAF-test-token-for-support-bridge_0123"
+# For the programs tests start (`python -m bot`, `support-bridge`): the code under test, not
+# whatever checkout the virtualenv's editable install points at (a git worktree has its own).
+SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)
 JSON = dict[str, Any]
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from bridge.texts import Texts
 from tests.fake_telegram import FakeTelegram
-from tests.harness import TOKEN, eventually, free_port
+from tests.harness import SOURCE_ROOT, TOKEN, eventually, free_port
 
 PROGRAM = str(Path(sys.executable).parent / "support-bridge")
 
@@ -32,6 +32,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 def environment(fake: FakeTelegram, tmp_path: Path, **values: str | None) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": SOURCE_ROOT,
         "HOME": str(tmp_path),
         "TELEGRAM_BOT_TOKEN": fake.token,
         "OPERATOR_CHAT_ID": str(fake.operator_chat_id),
