@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings, TelegramAccess
 from bot.garbage_collection import settle_after_start
 from bot.http_fetch import MediaFetcher
+from bot.intake_health import INTAKE
 from bot.media_endpoint import media_endpoint
 from bot.metrics import (
     METRICS,
@@ -29,6 +30,7 @@ from bot.metrics import (
 )
 from bot.pacing_setup import open_pacing_store
 from bot.reports import Reports
+from bot.supervision import Supervisor
 from bot.telegram.albums import AlbumCollector
 from bot.telegram.calls import configure as configure_retries
 from bot.telegram.customer_channel import TelegramCustomerChannel
@@ -38,6 +40,7 @@ from bot.telegram.intake import TelegramIntake
 from bot.telegram.membership import Membership
 from bot.telegram.operator_desk import TelegramOperatorDesk
 from bot.telegram.operator_router import operator_router, setup_router
+from bot.telegram.polling import fatal as polling_fatal
 from bot.telegram.polling import poll
 from bot.telegram.rate_limit import RateLimiter
 from bot.telegram.sending import TelegramSender
@@ -104,6 +107,7 @@ class Application:
         self._pacing: PacingStore | None = None
         self._lane_locks: LaneLocks = LocalLaneLocks()
         self._sweep_task: asyncio.Task[None] | None = None
+        self.supervisor = Supervisor()  # restarts the background loops below if they end
 
     async def start(self) -> None:
         settings = self.settings
@@ -195,8 +199,8 @@ class Application:
             settings.sla_alert_general,
             relay.locks,
         )
-        self._sla_task = asyncio.create_task(
-            every(settings.sla_check_seconds, watch.remind, "SLA reminder")
+        self._sla_task = self.supervisor.start(
+            "SLA reminder", lambda: every(settings.sla_check_seconds, watch.remind, "SLA reminder")
         )
         self._lane_locks = lane_locks_for(self._engine)
         handlers: dict[str, Handler] = {}
@@ -270,6 +274,7 @@ class Application:
             app.router.add_routes(media_endpoint(media_links, bot))
             api = viber_api
             checks["viber"] = lambda: api.call("get_account_info", {})
+        checks["intake"] = app[INTAKE].check
         app.router.add_get("/readyz", readiness_endpoint(checks))
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -292,8 +297,10 @@ class Application:
             log.info("webhook mode: %s", settings.telegram_webhook_url)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
-            self._polling = asyncio.create_task(
-                poll(bot, intake, allowed, settings.polling_timeout_seconds)
+            self._polling = self.supervisor.start(
+                "Telegram polling",
+                lambda: poll(bot, intake, allowed, settings.polling_timeout_seconds, app[INTAKE]),
+                fatal=polling_fatal,
             )
             log.info("long polling mode (PUBLIC_URL is not set)")
         if viber_api is not None:
@@ -302,8 +309,9 @@ class Application:
             log.info("Viber channel on: %s/viber/webhook", settings.public_url)
         await inbox.resume()  # what a previous run committed but did not finish
         if self._lane_locks.shared:  # other replicas may die holding lanes: pick those up
-            self._sweep_task = asyncio.create_task(
-                every(settings.inbox_sweep_seconds, inbox.sweep, "inbox sweep")
+            self._sweep_task = self.supervisor.start(
+                "inbox sweep",
+                lambda: every(settings.inbox_sweep_seconds, inbox.sweep, "inbox sweep"),
             )
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
@@ -331,8 +339,9 @@ class Application:
             held = f" until {until:%H:%M:%S} UTC" if until else ""
             raise ConfigError(f"Another support-bridge ({holder}) {what}{held}: {fix}.")
         self._role_lease = lease
-        self._lease_task = asyncio.create_task(
-            every(lease.ttl.total_seconds() / 3, lease.renew, f"{name} lease")
+        self._lease_task = self.supervisor.start(
+            f"{name} lease",
+            lambda: every(lease.ttl.total_seconds() / 3, lease.renew, f"{name} lease"),
         )
 
     @property
@@ -414,7 +423,7 @@ async def serve(settings: Settings) -> None:
         await application.start()
         settle_after_start()
         loop.add_signal_handler(signal.SIGHUP, application.reload)
-        await stop.wait()
+        await application.supervisor.until(stop)  # or a loop's fatal failure: ConfigError
         log.info("stopping")
     finally:
         await application.stop()

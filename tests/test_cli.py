@@ -196,6 +196,35 @@ async def test_runs_serves_health_keeps_secrets_out_of_logs_and_stops_on_sigterm
     assert fake.webhook["secret_token"] not in log
 
 
+async def test_a_token_revoked_while_running_ends_run_with_one_sentence(tmp_path: Path) -> None:
+    fake = FakeTelegram(TOKEN)  # a fake of its own: its token changes
+    await fake.start()
+    try:
+        env = environment(fake, tmp_path, POLLING_TIMEOUT_SECONDS="1")  # polling mode
+        process = await asyncio.create_subprocess_exec(
+            PROGRAM,
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await eventually(lambda: healthy(env), within=60)
+        await fake.wait_for(lambda: fake.calls_to("getUpdates"), timeout=10)
+        fake.token = "999999999:AAF-revoked-by-botfather"  # every call answers 401 from now on
+        _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        await fake.stop()
+    log = err.decode()
+    assert process.returncode == 2, log
+    assert "Traceback" not in log
+    assert TOKEN.split(":")[1] not in log
+    last = [line for line in log.splitlines() if line.strip()][-1]
+    assert last.startswith("support-bridge: Telegram no longer accepts TELEGRAM_BOT_TOKEN"), log
+    assert "@BotFather" in last
+    assert "Telegram polling stopped for good (TelegramUnauthorizedError" in log
+
+
 async def test_chatid_command_helps_the_first_set_up(fake: FakeTelegram, tmp_path: Path) -> None:
     env = environment(fake, tmp_path, OPERATOR_CHAT_ID=None)
     process = await asyncio.create_subprocess_exec(

@@ -205,7 +205,7 @@ async def test_readyz_reports_a_database_that_is_down(tmp_path: Path) -> None:
     async with viber_bridge(tmp_path / "db" / "bridge.db") as scene:
         assert await scene.http("GET", "/readyz") == (
             200,
-            '{"database": "ok", "telegram": "ok", "viber": "ok"}',
+            '{"database": "ok", "telegram": "ok", "viber": "ok", "intake": "ok"}',
         )
         engine = scene.app.engine
         assert engine is not None

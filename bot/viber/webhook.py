@@ -12,7 +12,9 @@ from typing import Any
 from aiohttp import web
 from viberbot import Api, BotConfiguration
 
+from bot.intake_health import INTAKE
 from bot.viber.events import ViberEvents
+from bot.web import not_stored
 from bridge.inbox import Inbox
 from bridge.lane_names import customer_lane
 from bridge.model import Platform
@@ -104,7 +106,11 @@ def viber_webhook(
                 log.warning("Viber %s callback with an unexpected shape", event)
                 return web.json_response({"error": f"malformed {event} callback"}, status=400)
             dedup, lane = inbox_key(event, raw)
-            await inbox.accept_and_wait(dedup, lane, "viber", raw, wait_seconds)
+            try:  # only the outcome counts: the call also waits for the processing a moment
+                with request.app[INTAKE].storing("viber", timed=False):
+                    await inbox.accept_and_wait(dedup, lane, "viber", raw, wait_seconds)
+            except Exception as error:
+                return not_stored(f"Viber {event} callback", error)
             return web.json_response({})
         answer = await events.handle(parsed, {})
         return web.json_response(answer or {})
