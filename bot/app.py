@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings, TelegramAccess
 from bot.garbage_collection import settle_after_start
 from bot.http_fetch import MediaFetcher
+from bot.intake_health import INTAKE
 from bot.media_endpoint import media_endpoint
 from bot.metrics import (
     METRICS,
@@ -30,6 +31,7 @@ from bot.metrics import (
 )
 from bot.pacing_setup import open_pacing_store
 from bot.reports import Reports
+from bot.supervision import Supervisor
 from bot.telegram.button_answers import TelegramButtonAnswers
 from bot.telegram.calls import configure as configure_retries
 from bot.telegram.customer_channel import TelegramCustomerChannel
@@ -39,6 +41,7 @@ from bot.telegram.intake import TelegramIntake
 from bot.telegram.membership import Membership
 from bot.telegram.operator_desk import TelegramOperatorDesk
 from bot.telegram.operator_router import operator_router, setup_router
+from bot.telegram.polling import fatal as polling_fatal
 from bot.telegram.polling import poll
 from bot.telegram.rate_limit import RateLimiter
 from bot.telegram.sending import TelegramSender
@@ -81,8 +84,6 @@ from bridge.working_hours import Schedule
 
 log = logging.getLogger(__name__)
 
-UPKEEP_SECONDS = 15  # how often late deliveries are looked for (and finished ones pruned)
-
 
 def telegram_bot(settings: TelegramAccess, timeout: float = 30) -> Bot:
     return Bot(
@@ -113,6 +114,7 @@ class Application:
         self._pacing: PacingStore | None = None
         self._lane_locks: LaneLocks = LocalLaneLocks()
         self._sweep_task: asyncio.Task[None] | None = None
+        self.supervisor = Supervisor()  # restarts the background loops below if they end
 
     async def start(self) -> None:
         settings = self.settings
@@ -220,8 +222,8 @@ class Application:
             settings.topic_link,
             settings.sla_alert_general,
         )
-        self._sla_task = asyncio.create_task(
-            every(settings.sla_check_seconds, watch.remind, "SLA reminder")
+        self._sla_task = self.supervisor.start(
+            "SLA reminder", lambda: every(settings.sla_check_seconds, watch.remind, "SLA reminder")
         )
         legacy: dict[str, Legacy] = {}
 
@@ -305,6 +307,7 @@ class Application:
             app.router.add_routes(media_endpoint(media_links, bot))
             api = viber_api
             checks["viber"] = lambda: api.call("get_account_info", {})
+        checks["intake"] = app[INTAKE].check
         app.router.add_get("/readyz", readiness_endpoint(checks))
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -327,8 +330,10 @@ class Application:
             log.info("webhook mode: %s", settings.telegram_webhook_url)
         else:
             await bot.delete_webhook(drop_pending_updates=False)
-            self._polling = asyncio.create_task(
-                poll(bot, intake, allowed, settings.polling_timeout_seconds)
+            self._polling = self.supervisor.start(
+                "Telegram polling",
+                lambda: poll(bot, intake, allowed, settings.polling_timeout_seconds, app[INTAKE]),
+                fatal=polling_fatal,
             )
             log.info("long polling mode (PUBLIC_URL is not set)")
         if viber_api is not None:
@@ -338,11 +343,14 @@ class Application:
         await delivery.start()  # what earlier runs decided but did not send
         await inbox.resume()  # what a previous run committed but did not handle
         if self._lane_locks.shared:  # other replicas may die holding lanes: pick those up
-            self._sweep_task = asyncio.create_task(
-                every(settings.inbox_sweep_seconds, self._sweep(inbox, delivery), "sweep")
+            sweep = self._sweep(inbox, delivery)
+            self._sweep_task = self.supervisor.start(
+                "sweep", lambda: every(settings.inbox_sweep_seconds, sweep, "sweep")
             )
-        self._upkeep_task = asyncio.create_task(
-            every(UPKEEP_SECONDS, self._upkeep(delivery), "outbox upkeep")
+        upkeep = self._upkeep(delivery)
+        self._upkeep_task = self.supervisor.start(
+            "outbox upkeep",
+            lambda: every(settings.delivery_check_seconds, upkeep, "outbox upkeep"),
         )
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
@@ -389,8 +397,9 @@ class Application:
             held = f" until {until:%H:%M:%S} UTC" if until else ""
             raise ConfigError(f"Another support-bridge ({holder}) {what}{held}: {fix}.")
         self._role_lease = lease
-        self._lease_task = asyncio.create_task(
-            every(lease.ttl.total_seconds() / 3, lease.renew, f"{name} lease")
+        self._lease_task = self.supervisor.start(
+            f"{name} lease",
+            lambda: every(lease.ttl.total_seconds() / 3, lease.renew, f"{name} lease"),
         )
 
     @property
@@ -467,7 +476,7 @@ async def serve(settings: Settings) -> None:
         await application.start()
         settle_after_start()
         loop.add_signal_handler(signal.SIGHUP, application.reload)
-        await stop.wait()
+        await application.supervisor.until(stop)  # or a loop's fatal failure: ConfigError
         log.info("stopping")
     finally:
         await application.stop()

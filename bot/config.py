@@ -79,6 +79,7 @@ class Settings(TelegramAccess):
     retry_first_delay_seconds: float = Field(default=0.5, gt=0, le=60)
     delivery_retry_max_seconds: float = Field(default=30, gt=0, le=3600)
     delivery_alert_minutes: float = Field(default=5, gt=0)
+    delivery_check_seconds: float = Field(default=15, gt=0)
     telegram_timeout_seconds: float = Field(default=30, gt=0)
     viber_auth_token: str | None = Field(default=None, repr=False)
     viber_bot_name: str = "Support"

@@ -162,6 +162,10 @@ def metrics_endpoint(
 Check = Callable[[], Awaitable[object]]
 
 
+class CheckFailed(Exception):
+    """A check's own account of what fails, fit to be shown as it is (nothing private)."""
+
+
 def readiness_endpoint(
     checks: dict[str, Check],
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -173,6 +177,8 @@ def readiness_endpoint(
             try:
                 await asyncio.wait_for(check(), timeout=5)
                 results[name] = "ok"
+            except CheckFailed as error:
+                results[name] = f"failing: {error}"
             except Exception as error:
                 results[name] = f"failing: {error.__class__.__name__}"
         status = 200 if all(v == "ok" for v in results.values()) else 503

@@ -13,6 +13,9 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.intake_health import INTAKE, IntakeHealth
+from bot.reasons import reason
+
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 - a header name
@@ -28,9 +31,23 @@ READY = web.AppKey("ready", Readiness)
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 while the bridge is up and hears its customers; 503 naming what is wrong if not."""
     if not request.app[READY].ready:
         return web.json_response({"status": "starting"}, status=503)
+    problems = request.app[INTAKE].problems()
+    if problems:
+        return web.json_response({"status": "intake failing", **problems}, status=503)
     return web.json_response({"status": "ok"})
+
+
+def not_stored(what: str, error: Exception) -> web.Response:
+    """An update that could not be stored: 503, so the platform delivers it again later.
+
+    aiohttp would answer 500 with a traceback page and log the error's whole text, which for
+    a database error holds the update itself. One line instead: which update, and why.
+    """
+    log.warning("%s not stored (%s); answered 503 to get it again", what, reason(error))
+    return web.json_response({"error": "not stored, deliver it again later"}, status=503)
 
 
 def telegram_webhook(
@@ -53,7 +70,12 @@ def telegram_webhook(
         except (ValueError, ValidationError) as error:
             log.warning("Telegram webhook call with a bad body: %s", error.__class__.__name__)
             return web.json_response({"error": "not a Telegram update"}, status=400)
-        await handle(update, data)
+        try:
+            # it stores the update, then gives its processing a moment: only the outcome counts
+            with request.app[INTAKE].storing("telegram", timed=False):
+                await handle(update, data)
+        except Exception as error:
+            return not_stored(f"Telegram update {update.update_id}", error)
         return web.json_response({"ok": True})
 
     return receive
@@ -62,5 +84,6 @@ def telegram_webhook(
 def make_web_app(max_body_bytes: int) -> web.Application:
     app = web.Application(client_max_size=max_body_bytes)
     app[READY] = Readiness()
+    app[INTAKE] = IntakeHealth()
     app.router.add_get("/healthz", healthz)
     return app

@@ -23,9 +23,6 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from bridge import commands
 from bridge.clock import Clock
 from bridge.commands import Command
@@ -36,6 +33,7 @@ from bridge.lane_locks import LaneLocks, LocalLaneLocks
 from bridge.lanes import Lanes
 from bridge.model import InboxItem, NewUpdate
 from bridge.ports import UnitOfWork, UnitOfWorkFactory
+from bridge.storage.outages import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +43,6 @@ GiveUp = Callable[[InboxItem, str], Awaitable[None]]
 KEEP_FINISHED = timedelta(days=7)  # longer than any platform keeps redelivering
 BATCH = 50  # pending commands read at once when draining a shared lane
 LONGEST_PAUSE = 30.0  # seconds between tries while the database is away
-# The database was busy or away for a moment (a pool wait ran out, a lock, a dropped
-# connection): worth another try, for as long as it takes.
-RETRYABLE = (OperationalError, InterfaceError, PoolTimeout, OSError)
 
 
 class Inbox:
@@ -152,7 +147,9 @@ class Inbox:
         while True:
             try:
                 return await read()
-            except RETRYABLE as error:
+            except Exception as error:
+                if not unavailable(error):
+                    raise
                 attempt += 1
                 await self._pause(f"reading the inbox: {type(error).__name__}", attempt)
 
@@ -167,11 +164,12 @@ class Inbox:
 
                 await self._handle(item, command)
                 return
-            except RETRYABLE as error:
-                attempt += 1
-                await self._record(item, type(error).__name__)
-                await self._pause(f"update {item.key}: {type(error).__name__}", attempt)
             except Exception as error:
+                if unavailable(error):  # the database away: the same command again, later
+                    attempt += 1
+                    await self._record(item, type(error).__name__)
+                    await self._pause(f"update {item.key}: {type(error).__name__}", attempt)
+                    continue
                 log.exception("update %s could not be handled", item.key)
                 why = f"{error.__class__.__name__}"
                 await self._finish(item, "failed", why)
@@ -213,8 +211,9 @@ class Inbox:
             async with self._uow() as tx:
                 await tx.inbox.record_attempt(item.id, error)
                 await tx.commit()
-        except RETRYABLE:
-            pass  # the database is away: the attempt count is only for the record
+        except Exception as error_:
+            if not unavailable(error_):
+                raise  # the database is away: the attempt count is only for the record
 
     async def _finish(self, item: InboxItem, state: str, error: str | None = None) -> None:
         attempt = 0
@@ -224,6 +223,8 @@ class Inbox:
                     await tx.inbox.finish(item.id, state, error)
                     await tx.commit()
                 return
-            except RETRYABLE as error_:
+            except Exception as error_:
+                if not unavailable(error_):
+                    raise
                 attempt += 1
                 await self._pause(f"finishing {item.key}: {type(error_).__name__}", attempt)

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from tests.fake_telegram import FakeTelegram
-from tests.harness import JSON, eventually, free_port
+from tests.harness import JSON, SOURCE_ROOT, eventually, free_port
 
 
 class BridgeProcess:
@@ -22,6 +22,7 @@ class BridgeProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": SOURCE_ROOT,
             "HOME": str(workdir),
             "TELEGRAM_BOT_TOKEN": fake.token,
             "OPERATOR_CHAT_ID": str(fake.operator_chat_id),

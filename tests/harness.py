@@ -21,6 +21,9 @@ from bridge.errors import ConfigError
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "123456789:AAF-test-token-for-support-bridge_0123"
+# For the programs tests start (`python -m bot`, `support-bridge`): the code under test, not
+# whatever checkout the virtualenv's editable install points at (a git worktree has its own).
+SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)
 JSON = dict[str, Any]
 
 
@@ -188,6 +191,12 @@ class Scene:
             return hits if len(hits) >= count else None
 
         return await self.fake.wait_for(found)  # type: ignore[no-any-return]
+
+    async def answer_to(self, press: JSON) -> JSON:
+        """What the bot answered to a button press (the answer goes out on its own)."""
+        query_id = press["callback_query"]["id"]
+        answers = self.fake.callback_answers
+        return await self.fake.wait_for(lambda: answers.get(query_id))  # type: ignore[no-any-return]
 
     async def settled(self) -> None:
         """Wait until the bridge has sent everything it decided (its outbox is drained)."""

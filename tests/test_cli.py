@@ -16,7 +16,7 @@ import pytest
 
 from bridge.texts import Texts
 from tests.fake_telegram import FakeTelegram
-from tests.harness import TOKEN, eventually, free_port
+from tests.harness import SOURCE_ROOT, TOKEN, eventually, free_port
 
 PROGRAM = str(Path(sys.executable).parent / "support-bridge")
 
@@ -32,6 +32,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 def environment(fake: FakeTelegram, tmp_path: Path, **values: str | None) -> dict[str, str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": SOURCE_ROOT,
         "HOME": str(tmp_path),
         "TELEGRAM_BOT_TOKEN": fake.token,
         "OPERATOR_CHAT_ID": str(fake.operator_chat_id),
@@ -193,6 +194,35 @@ async def test_runs_serves_health_keeps_secrets_out_of_logs_and_stops_on_sigterm
     assert fake.token not in log
     assert fake.token.split(":")[1] not in log
     assert fake.webhook["secret_token"] not in log
+
+
+async def test_a_token_revoked_while_running_ends_run_with_one_sentence(tmp_path: Path) -> None:
+    fake = FakeTelegram(TOKEN)  # a fake of its own: its token changes
+    await fake.start()
+    try:
+        env = environment(fake, tmp_path, POLLING_TIMEOUT_SECONDS="1")  # polling mode
+        process = await asyncio.create_subprocess_exec(
+            PROGRAM,
+            "run",
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await eventually(lambda: healthy(env), within=60)
+        await fake.wait_for(lambda: fake.calls_to("getUpdates"), timeout=10)
+        fake.token = "999999999:AAF-revoked-by-botfather"  # every call answers 401 from now on
+        _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        await fake.stop()
+    log = err.decode()
+    assert process.returncode == 2, log
+    assert "Traceback" not in log
+    assert TOKEN.split(":")[1] not in log
+    last = [line for line in log.splitlines() if line.strip()][-1]
+    assert last.startswith("support-bridge: Telegram no longer accepts TELEGRAM_BOT_TOKEN"), log
+    assert "@BotFather" in last
+    assert "Telegram polling stopped for good (TelegramUnauthorizedError" in log
 
 
 async def test_chatid_command_helps_the_first_set_up(fake: FakeTelegram, tmp_path: Path) -> None:

@@ -90,3 +90,39 @@ async def test_sigkill_mid_burst_loses_nothing_and_keeps_order(tmp_path: Path) -
     finally:
         await bridge.stop()
         await fake.stop()
+
+
+async def test_an_album_waiting_for_its_last_items_survives_a_sigkill(tmp_path: Path) -> None:
+    """The items of an album are stored as they come; the album waits for the rest, the
+    process dies meanwhile, and after the restart it goes as one album."""
+    fake = FakeTelegram(TOKEN)
+    await fake.start()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'album.db'}"
+    bridge = BridgeProcess(fake, tmp_path, url, ALBUM_WAIT_SECONDS="3")
+    user = fake.add_user("Photographer")
+    try:
+        await bridge.start()
+        assert await fake.deliver(fake.customer_message(user, text="photos follow")) == 200
+        link = f"tg://user?id={user['id']}"
+        topic = await topic_where(fake, lambda m: link in m.get("html", ""))
+        for index in range(3):
+            update = fake.customer_message(
+                user, media_group_id="wreck", photo=fake.photo(), caption=f"side {index}"
+            )
+            assert await fake.deliver(update) == 200  # stored: the album now waits
+        await bridge.kill()
+        assert not fake.calls_to("sendMediaGroup")  # it died before the album went
+        await bridge.start()
+        copies = await fake.wait_for(
+            lambda: (
+                photos
+                if len(photos := [m for m in fake.topic_messages(topic) if "photo" in m]) >= 3
+                else None
+            ),
+            timeout=30,
+        )
+        assert [m["caption"] for m in copies] == ["side 0", "side 1", "side 2"]
+        assert len({m["media_group_id"] for m in copies}) == 1
+    finally:
+        await bridge.stop()
+        await fake.stop()

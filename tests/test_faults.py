@@ -131,3 +131,41 @@ async def test_a_customer_message_outlasts_a_run_of_5xx(scene: Scene) -> None:
     await scene.customer_says(user, text="my car was stolen")
     await scene.in_topic(topic, text="my car was stolen")
     assert len(copies_of(scene, topic, "my car was stolen")) == 1
+
+
+async def test_an_album_is_one_delivery_that_outlasts_send_failures(scene: Scene) -> None:
+    user, topic = await customer_with_topic(scene, "Albumist")
+    scene.fake.fail("sendMediaGroup", 502, "Bad Gateway", times=8, html=True)
+    for index in range(3):
+        await scene.customer_says(
+            user, media_group_id="claim-photos", photo=scene.fake.photo(), caption=f"part {index}"
+        )
+    copies = await scene.in_topic(topic, count=3, photo=...)
+    assert [m["caption"] for m in copies] == ["part 0", "part 1", "part 2"]
+    assert len({m["media_group_id"] for m in copies}) == 1  # still one album
+    tries = scene.fake.calls_to("sendMediaGroup")
+    assert len(tries) == 9 and all(len(t["media"]) == 3 for t in tries)
+
+
+async def test_a_copy_telegram_refuses_is_shown_another_way_or_explained(scene: Scene) -> None:
+    user, topic = await customer_with_topic(scene, "Quizzer")
+    into_topic = lambda params: params.get("chat_id") == scene.group  # noqa: E731
+    scene.fake.fail("copyMessage", 400, "Bad Request: message can't be copied", when=into_topic)
+    await scene.customer_says(user, text="which one is cheaper, A or B?")
+    await scene.in_topic(topic, text="which one is cheaper, A or B?")  # sent as new content
+
+    refusal = "Bad Request: wrong file identifier/HTTP URL specified"
+    scene.fake.fail("copyMessage", 400, refusal, when=into_topic)
+    scene.fake.fail("sendDocument", 400, refusal, when=into_topic)
+    await scene.customer_says(user, document=scene.fake.document("policy.pdf"), caption="my doc")
+    note = await scene.fake.wait_for(
+        lambda: [
+            m
+            for m in scene.fake.sent_by_bot(scene.group, topic)
+            if "could not be shown here" in m.get("text", "")
+        ]
+    )
+    assert "«my doc»" in note[0]["text"] and "wrong file" in note[0]["text"]
+    status, metrics = await scene.http("GET", "/metrics")
+    assert status == 200
+    assert 'support_bridge_delivery_failures_total{reason="unsupported"}' in metrics

@@ -18,7 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.texts import Texts
-from tests.harness import JSON, ON_POSTGRES, database_url
+from tests.harness import JSON, ON_POSTGRES, SOURCE_ROOT, database_url
 from tests.viber_harness import ViberScene, viber_bridge
 
 TEXTS = Texts.shipped("uk")
@@ -130,6 +130,7 @@ async def test_stats_figures_chart_cli_and_csv(scene: ViberScene, folder: Path) 
 
     env = {
         "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": SOURCE_ROOT,
         "HOME": str(folder),
         "TELEGRAM_BOT_TOKEN": scene.fake.token,
         "OPERATOR_CHAT_ID": str(scene.fake.operator_chat_id),
@@ -204,7 +205,7 @@ async def test_readyz_reports_a_database_that_is_down(tmp_path: Path) -> None:
     async with viber_bridge(tmp_path / "db" / "bridge.db") as scene:
         assert await scene.http("GET", "/readyz") == (
             200,
-            '{"database": "ok", "telegram": "ok", "viber": "ok"}',
+            '{"database": "ok", "telegram": "ok", "viber": "ok", "intake": "ok"}',
         )
         engine = scene.app.engine
         assert engine is not None

@@ -129,8 +129,8 @@ async def test_two_replicas_one_killed_lose_nothing_and_keep_order(tmp_path: Pat
             )
         for user in vb_users:
             hello = f"{user['name']} hello"
-            topics[user["name"]] = await topic_where(
-                fake, lambda m, hello=hello: m.get("text", "").startswith(hello)
+            topics[user["name"]] = await topic_where(  # the card post with the first words
+                fake, lambda m, hello=hello: bool(texts([m], hello))
             )
 
         streams = []

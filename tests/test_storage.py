@@ -6,7 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.model import CustomerProfile, Platform, TopicState
@@ -184,3 +186,14 @@ async def test_a_sqlite_url_that_keeps_connections_to_one_thread_still_works(
         assert found is not None and found[0].id == customer.id
     finally:
         await engine.dispose()
+
+
+async def test_a_database_error_does_not_quote_what_was_written(engine: AsyncEngine) -> None:
+    # errors end up in logs; an update's payload (a customer's words) must not go with them
+    words = "my card number is 4111"
+    with pytest.raises(DBAPIError, match="no_such_table") as raised:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO no_such_table (words) VALUES (:words)"), {"words": words}
+            )
+    assert words not in str(raised.value)

@@ -95,8 +95,7 @@ async def test_card_buttons_close_and_ban(scene: Scene) -> None:
     update = scene.fake.callback_query(scene.operator, card, "card:close")
     await scene.deliver(update)
     await scene.in_chat(user, text=CLOSED_UK)
-    query_id = update["callback_query"]["id"]
-    assert scene.fake.callback_answers[query_id].get("text") == "Conversation closed."
+    assert (await scene.answer_to(update)).get("text") == "Conversation closed."
     await scene.in_topic(topic, text="🔒 Conversation closed by Iryna Operator.")  # a button
     await scene.fake.wait_for(lambda: scene.fake.topics[topic].closed)
 

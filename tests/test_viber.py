@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from bridge.texts import Texts
+from tests.harness import JSON
 from tests.viber_harness import ViberScene, viber_bridge
 
 TEXTS = Texts.shipped("uk")
@@ -371,7 +372,49 @@ async def test_confirm_mode_holds_a_late_message_until_send_anyway(tmp_path: Pat
         press = fake.callback_query(scene.operator, note[0], button["callback_data"])
         await scene.deliver(press)
         await scene.received(user, text="Yes, approved")
-        assert fake.callback_answers[press["callback_query"]["id"]]["text"] == "Sending."
+        assert (await scene.answer_to(press))["text"] == "Sending."
         await scene.deliver(fake.callback_query(scene.operator, note[0], button["callback_data"]))
         await scene.received(user, text="Yes, approved")
         assert len(viber.received(user["id"])) == told + 1  # a second press sends nothing
+
+
+@pytest.mark.parametrize(("status", "problem"), [(23, "free messages"), (24, "no balance")])
+async def test_an_account_problem_holds_messages_until_the_admin_solves_it(
+    tmp_path: Path, status: int, problem: str
+) -> None:
+    """Viber 23 and 24 are the company's, not the customer's: General hears once, each
+    message waits under a Send again button, and goes once the account is in order."""
+    async with viber_bridge(tmp_path / f"account{status}.db") as scene:
+        fake, viber = scene.fake, scene.viber
+        user = viber.add_user("Patient Payer")
+        await scene.customer_sends(user, viber.text("is my claim approved?"))
+        topic = await scene.viber_topic(user)
+        await scene.settled()
+        viber.account_problem(status)
+        first = await scene.operator_says(topic, text="Yes, approved")
+        second = await scene.operator_says(topic, text="The payment follows")
+
+        def held() -> list[JSON]:
+            return [m for m in fake.sent_by_bot(scene.group, topic) if "Not sent yet" in m["text"]]
+
+        notes = await fake.wait_for(lambda: held() if len(held()) == 2 else None)
+        assert [n["reply_to_message"]["message_id"] for n in notes] == [
+            first["message_id"],
+            second["message_id"],
+        ]
+        assert problem in notes[0]["text"]
+        general = [
+            m for m in fake.sent_by_bot(scene.group) if "refuses operators' messages" in m["text"]
+        ]
+        assert len(general) == 1 and "message_thread_id" not in general[0]
+        assert all("approved" not in m.get("text", "") for m in viber.received(user["id"]))
+
+        viber.account_problem(None)  # the admin paid
+        for note in notes:
+            button = note["reply_markup"]["inline_keyboard"][0][0]
+            assert button["text"] == "📨 Send again"
+            await scene.deliver(fake.callback_query(scene.operator, note, button["callback_data"]))
+        await scene.received(user, text="Yes, approved")
+        await scene.received(user, text="The payment follows")
+        texts = [m.get("text") for m in viber.received(user["id"])]
+        assert texts.index("Yes, approved") < texts.index("The payment follows")

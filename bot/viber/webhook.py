@@ -13,7 +13,9 @@ from aiohttp import web
 from viberbot import Api, BotConfiguration
 from viberbot.api.viber_requests import ViberConversationStartedRequest
 
+from bot.intake_health import INTAKE
 from bot.viber.events import ViberEvents
+from bot.web import not_stored
 from bridge.inbox import Inbox
 from bridge.lane_names import customer_lane
 from bridge.model import Platform
@@ -106,9 +108,14 @@ def viber_webhook(
                 return web.json_response({"error": f"malformed {event} callback"}, status=400)
             message = raw.get("message") if event == "message" else None
             command = events.command_of(parsed, message if isinstance(message, dict) else {})
-            if command is not None:
-                dedup, lane = inbox_key(event, raw)
-                await inbox.accept_and_wait(dedup, lane, "viber", command, wait_seconds)
+            if command is None:
+                return web.json_response({})
+            dedup, lane = inbox_key(event, raw)
+            try:  # only the outcome counts: the call also waits for the handling a moment
+                with request.app[INTAKE].storing("viber", timed=False):
+                    await inbox.accept_and_wait(dedup, lane, "viber", command, wait_seconds)
+            except Exception as error:
+                return not_stored(f"Viber {event} callback", error)
             return web.json_response({})
         if isinstance(parsed, ViberConversationStartedRequest):
             return web.json_response(events.welcome(parsed.user.language))

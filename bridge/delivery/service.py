@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from bridge.clock import Clock
@@ -28,6 +28,7 @@ from bridge.handlers.context import BUTTONS, GENERAL_LANE
 from bridge.lane_locks import LaneLocks, LocalLaneLocks
 from bridge.model import OutboxItem
 from bridge.ports import UnitOfWork, UnitOfWorkFactory
+from bridge.storage.outages import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class DeliveryService:
             self._record,
             self._postpone,
             self._load,
+            self._current,
             budget=budget,
             concurrency=concurrency,
             first_delay=self._first_delay,
@@ -155,6 +157,10 @@ class DeliveryService:
         async with self._uow() as tx:
             return await tx.outbox.pending(destination, LOAD)
 
+    async def _current(self, item_ids: list[int]) -> list[OutboxItem]:
+        async with self._uow() as tx:
+            return await tx.outbox.current(item_ids)
+
     async def _postpone(self, item: OutboxItem, not_before: object, why: str) -> None:
         async with self._uow() as tx:
             await tx.outbox.postpone(item.id, not_before, why)  # type: ignore[arg-type]
@@ -180,7 +186,11 @@ class DeliveryService:
         while True:
             try:
                 await self._writes.run(work)
-            except DATABASE_AWAY as error:
+            except Exception as error:
+                if not unavailable(error):  # it will never be written: do not send it again
+                    log.exception("what delivery %s did cannot be recorded", choice.ids)
+                    await self._finish_alone(choice, type(error).__name__)
+                    return
                 attempt += 1
                 delay = min(self._first_delay * 2 ** min(attempt - 1, 16), self._longest)
                 log.warning(
@@ -193,6 +203,25 @@ class DeliveryService:
             for added, dropped in stored:
                 self.notify(added, dropped)
             return
+
+    async def _finish_alone(self, choice: Choice, why: str) -> None:
+        """The delivery went out but what it did cannot be written: finish it without that."""
+        if not choice.ids:
+            return
+
+        async def work(tx: UnitOfWork) -> None:
+            await tx.outbox.finish(choice.ids, "done", f"not recorded: {why}")
+
+        attempt = 0
+        while True:
+            try:
+                await self._writes.run(work)
+                return
+            except Exception as error:
+                if not unavailable(error):
+                    raise
+                attempt += 1
+                await asyncio.sleep(min(self._first_delay * 2 ** min(attempt, 16), self._longest))
 
     # ----- running ------------------------------------------------------------------------
 
@@ -233,8 +262,12 @@ class DeliveryService:
             return 0
         planned = []
         desk = next(iter(sorted(self._desks)))
+        by_kind: dict[str, tuple[int, datetime]] = {}
         for destination, count, oldest in late:
             kind = destination.split(":", 1)[0]
+            total, since = by_kind.get(kind, (0, oldest))
+            by_kind[kind] = (total + count, min(since, oldest))
+        for kind, (count, oldest) in sorted(by_kind.items()):
             html = (
                 f"⏳ <b>{count} deliveries</b> to {escape(_describe(kind))} have been waiting "
                 f"since {oldest:%Y-%m-%d %H:%M} UTC. They go out as soon as "
@@ -242,8 +275,8 @@ class DeliveryService:
             )
             planned.append(Planned(PostGeneral(html), desk, GENERAL_LANE))
         await self._record(Choice(()), Outcome(finish=None, follow=planned))
-        log.warning("%d destination(s) have deliveries waiting too long", len(late))
-        return len(late)
+        log.warning("deliveries waiting too long: %s", ", ".join(sorted(by_kind)))
+        return len(by_kind)
 
     async def prune(self) -> int:
         async with self._uow() as tx:

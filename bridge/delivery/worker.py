@@ -17,18 +17,16 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from bridge.clock import Clock
 from bridge.delivery.budget import ChatBudget
 from bridge.delivery.perform import Outcome, Retry
 from bridge.delivery.queue import Choice, Pending
 from bridge.model import OutboxItem
+from bridge.storage.outages import DATABASE_UNAVAILABLE, unavailable
 
 log = logging.getLogger(__name__)
 
-DATABASE_AWAY = (OperationalError, InterfaceError, PoolTimeout, OSError)
+DATABASE_AWAY = DATABASE_UNAVAILABLE
 TICK = 1.0  # seconds: a waiting worker looks again at least this often
 MOST_STEPS = 6  # steps (a topic made, a card posted) one delivery may take in a row
 
@@ -49,6 +47,7 @@ class Worker:
         record: Callable[[Choice, Outcome], Awaitable[None]],
         postpone: Callable[[OutboxItem, datetime, str], Awaitable[None]],
         load: Callable[[str], Awaitable[list[OutboxItem]]],
+        current: Callable[[list[int]], Awaitable[list[OutboxItem]]],
         budget: ChatBudget | None = None,
         concurrency: int = 1,
         first_delay: float = 0.5,
@@ -63,6 +62,7 @@ class Worker:
         self._record = record
         self._postpone = postpone
         self._load = load
+        self._current = current
         self._budget = budget
         self._concurrency = concurrency
         self._first_delay = first_delay
@@ -76,6 +76,8 @@ class Worker:
         self._wake = asyncio.Event()
         self._loaded_at: datetime | None = None
         self._stopping = False
+        self._stale = False
+        self._done: set[int] = set()  # finished here; a read begun earlier may still list them
 
     # ----- fed by the service -------------------------------------------------------------
 
@@ -85,6 +87,9 @@ class Worker:
                 self.pending.replace(item)
             else:
                 self.pending.put([item])
+        # With replicas, what another one decided earlier in the same conversation may be in
+        # the outbox and not here yet: read it before sending what was just handed over.
+        self._stale = self._shared
         self._wake.set()
 
     def discard(self, ids: list[int]) -> None:
@@ -101,6 +106,8 @@ class Worker:
         """Send until nothing is left (the caller retires the worker then)."""
         await self.reload()
         while True:
+            if self._stale:
+                await self.reload()
             if self._launch():
                 continue
             if self.idle or self._stopping:
@@ -125,6 +132,7 @@ class Worker:
     async def reload(self) -> None:
         """Read the destination's pending deliveries (this replica's and others')."""
         known = {item.id for item in self.pending.ordered()}
+        self._stale = False
         try:
             rows = await self._load(self.destination)
         except DATABASE_AWAY as error:
@@ -133,8 +141,10 @@ class Worker:
             return
         self._loaded_at = self._clock.now()
         flying = {i for task_ids in self._flying.values() for i in task_ids}
-        fresh = [row for row in rows if row.id not in flying and row.id not in self.pending]
-        self.pending.put(fresh)
+        listed = {row.id for row in rows}
+        self._done &= listed  # the outbox knows the others are done
+        fresh = [row for row in rows if row.id not in flying and row.id not in self._done]
+        self.pending.put(fresh)  # new ones, and held ones as they are now
         seen = {row.id for row in rows}
         gone = [i for i in known if i not in seen and i not in flying]
         self.pending.discard(gone)  # finished or dropped meanwhile (another replica)
@@ -211,33 +221,53 @@ class Worker:
 
     async def _execute(self, choice: Choice, key: str) -> None:
         try:
-            try:
-                outcome = await self._perform(choice)
-            except Retry as retry:
-                await self._again(choice, retry)
-                return
-            except DATABASE_AWAY as error:
-                await self._again(choice, Retry(0, f"database: {type(error).__name__}"))
-                return
-            except Exception as error:
-                log.exception("delivery %s failed unexpectedly", choice.ids)
-                outcome = Outcome(finish="failed", error=f"{type(error).__name__}")
-            first = choice.items[0].id
-            if outcome.finish is None:
-                steps = self._steps.get(first, 0) + 1
-                self._steps[first] = steps
-                if steps > MOST_STEPS and not choice.prepare:
-                    self._steps.pop(first, None)
-                    await self._again(choice, Retry(0, "no progress after several steps"))
-                    return
-            await self._record(choice, outcome)
-            if outcome.finish is not None:
-                self.pending.discard(choice.ids)
-                self._steps.pop(first, None)
-            elif choice.prepare:
-                self.pending.prepared.add(first)
+            await self._attempt(choice)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a bug: never a tight loop of tries, never a lost delivery
+            log.exception("delivery %s failed unexpectedly", choice.ids)
+            with contextlib.suppress(Exception):
+                await self._again(choice, Retry(0, type(error).__name__))
         finally:
             self._busy.discard(key)
+
+    async def _attempt(self, choice: Choice) -> None:
+        """Perform, then record what it did (or put it back to try again)."""
+        if not choice.prepare and any(i.not_before > i.created_at for i in choice.items):
+            # it was held for what follows: take it as it is now (another replica may have
+            # added an album's item to it)
+            fresh = await self._current(choice.ids)
+            self.pending.discard(choice.ids)
+            self.pending.put(fresh)
+            if [i.id for i in fresh] != choice.ids:
+                return
+            choice = Choice(tuple(fresh))
+        try:
+            outcome = await self._perform(choice)
+        except Retry as retry:
+            await self._again(choice, retry)
+            return
+        except Exception as error:
+            if unavailable(error):
+                await self._again(choice, Retry(0, f"database: {type(error).__name__}"))
+                return
+            log.exception("delivery %s failed unexpectedly", choice.ids)
+            outcome = Outcome(finish="failed", error=f"{type(error).__name__}")
+        first = choice.items[0].id
+        if outcome.finish is None:
+            steps = self._steps.get(first, 0) + 1
+            self._steps[first] = steps
+            if steps > MOST_STEPS and not choice.prepare:
+                self._steps.pop(first, None)
+                await self._again(choice, Retry(0, "no progress after several steps"))
+                return
+        await self._record(choice, outcome)
+        if outcome.finish is not None:
+            self.pending.discard(choice.ids)
+            self._done.update(choice.ids)
+            self._steps.pop(first, None)
+        elif choice.prepare:
+            self.pending.prepared.add(first)
 
     async def _again(self, choice: Choice, retry: Retry) -> None:
         """Put the delivery back: it goes again after a backoff that grows, up to a cap."""

@@ -58,7 +58,12 @@ def make_engine(url: str) -> AsyncEngine:
     they queue in the pool instead (first come, first served), and since no transaction
     spans a platform call, each holds it for a moment only.
     """
-    options: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
+    # hide_parameters: an error's text then leaves out the statement's values (an update's
+    # payload, a customer's message), and errors end up in logs
+    options: dict[str, Any] = {
+        "pool_pre_ping": not url.startswith("sqlite"),
+        "hide_parameters": True,
+    }
     if url.startswith("sqlite"):
         _check_sqlite_folder(url)
         if _sqlite_file(url):

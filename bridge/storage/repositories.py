@@ -794,6 +794,15 @@ class SqlOutbox:
         )
         return [_outbox_item(r) for r in rows]
 
+    async def current(self, item_ids: Sequence[int]) -> list[OutboxItem]:
+        """These deliveries as they are now, if still pending (a held one may have grown)."""
+        rows = await self._session.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.id.in_(list(item_ids)), OutboxRow.state == "pending")
+            .order_by(OutboxRow.id)
+        )
+        return [_outbox_item(r) for r in rows]
+
     async def destinations_waiting(self, limit: int) -> list[str]:
         """Destinations with pending deliveries, the longest waiting first."""
         rows = await self._session.scalars(

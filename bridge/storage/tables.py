@@ -45,6 +45,24 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Words(TypeDecorator[str]):
+    """Text from the outside world: PostgreSQL refuses NUL characters in text (SQLite keeps
+    them), so they are dropped on the way in rather than failing the write for ever."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or dialect.name != "postgresql" or "\x00" not in value:
+            return value
+        return value.replace("\x00", "")
+
+
+class LongWords(Words):
+    impl = Text
+    cache_ok = True
+
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -64,25 +82,25 @@ class CustomerRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    platform: Mapped[str] = mapped_column(String(16))
-    external_id: Mapped[str] = mapped_column(String(64))
-    full_name: Mapped[str] = mapped_column(String(256))
-    username: Mapped[str | None] = mapped_column(String(64))
-    language: Mapped[str | None] = mapped_column(String(16))
-    profile_url: Mapped[str | None] = mapped_column(String(512))
+    platform: Mapped[str] = mapped_column(Words(16))
+    external_id: Mapped[str] = mapped_column(Words(64))
+    full_name: Mapped[str] = mapped_column(Words(256))
+    username: Mapped[str | None] = mapped_column(Words(64))
+    language: Mapped[str | None] = mapped_column(Words(16))
+    profile_url: Mapped[str | None] = mapped_column(Words(512))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     topic_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
-    unreachable: Mapped[str | None] = mapped_column(String(32))
+    unreachable: Mapped[str | None] = mapped_column(Words(32))
     language_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
     # what the topic shows, so a cosmetic that changes nothing costs no call
-    topic_name: Mapped[str | None] = mapped_column(String(128))
+    topic_name: Mapped[str | None] = mapped_column(Words(128))
     topic_closed: Mapped[bool] = mapped_column(Boolean, default=False)
     # the words posted under the card in its message (to redraw the card around them)
-    card_body: Mapped[str | None] = mapped_column(Text)
+    card_body: Mapped[str | None] = mapped_column(LongWords)
     card_in_caption: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -96,7 +114,7 @@ class ConversationRow(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(Words(16))
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     first_operator_reply_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_customer_message_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
@@ -104,10 +122,10 @@ class ConversationRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     opened_offline: Mapped[bool] = mapped_column(Boolean, default=False)
     offline_reply_for: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    faq_offered: Mapped[str | None] = mapped_column(String(64))
+    faq_offered: Mapped[str | None] = mapped_column(Words(64))
     faq_helped: Mapped[bool | None] = mapped_column(Boolean)
     rating: Mapped[int | None] = mapped_column(Integer)
-    rating_comment: Mapped[str | None] = mapped_column(String(500))
+    rating_comment: Mapped[str | None] = mapped_column(Words(500))
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sla_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
@@ -125,13 +143,13 @@ class MessageLinkRow(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
-    customer_message_id: Mapped[str] = mapped_column(String(64))
+    customer_message_id: Mapped[str] = mapped_column(Words(64))
     group_message_id: Mapped[int] = mapped_column(BigInteger)
     from_customer: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    snippet: Mapped[str | None] = mapped_column(String(200))
+    snippet: Mapped[str | None] = mapped_column(Words(200))
     operator_id: Mapped[int | None] = mapped_column(BigInteger)
-    operator_name: Mapped[str | None] = mapped_column(String(128))
+    operator_name: Mapped[str | None] = mapped_column(Words(128))
     composed: Mapped[bool] = mapped_column(Boolean, default=False)  # not a copy: no edits in place
 
 
@@ -149,15 +167,15 @@ class InboxRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    key: Mapped[str] = mapped_column(String(160), unique=True)
-    lane: Mapped[str] = mapped_column(String(160))
-    platform: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(Words(160), unique=True)
+    lane: Mapped[str] = mapped_column(Words(160))
+    platform: Mapped[str] = mapped_column(Words(16))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(Words(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    command: Mapped[str | None] = mapped_column(String(48))  # None: a raw update (before 0010)
+    last_error: Mapped[str | None] = mapped_column(Words(500))
+    command: Mapped[str | None] = mapped_column(Words(48))  # None: a raw update (before 0010)
 
 
 class OutboxRow(Base):
@@ -176,18 +194,18 @@ class OutboxRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    lane: Mapped[str] = mapped_column(String(160))
-    destination: Mapped[str] = mapped_column(String(80))
+    lane: Mapped[str] = mapped_column(Words(160))
+    destination: Mapped[str] = mapped_column(Words(80))
     priority: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(Words(32))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    coalesce: Mapped[str | None] = mapped_column(String(96))
+    coalesce: Mapped[str | None] = mapped_column(Words(96))
     customer_id: Mapped[int | None] = mapped_column(BigInteger)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(Words(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     not_before: Mapped[datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error: Mapped[str | None] = mapped_column(Words(500))
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -196,7 +214,7 @@ class NoticeRow(Base):
 
     __tablename__ = "notices"
 
-    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    key: Mapped[str] = mapped_column(Words(96), primary_key=True)
     shown_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -205,11 +223,11 @@ class MediaLinkRow(Base):
 
     __tablename__ = "media_links"
 
-    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(Words(64), primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    file_id: Mapped[str] = mapped_column(String(256))
-    file_name: Mapped[str | None] = mapped_column(String(256))
-    mime_type: Mapped[str | None] = mapped_column(String(128))
+    file_id: Mapped[str] = mapped_column(Words(256))
+    file_name: Mapped[str | None] = mapped_column(Words(256))
+    mime_type: Mapped[str | None] = mapped_column(Words(128))
     size: Mapped[int | None] = mapped_column(BigInteger)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -231,6 +249,6 @@ class LeaseRow(Base):
 
     __tablename__ = "leases"
 
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(Words(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(Words(128))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
