@@ -10,12 +10,10 @@ and Telegram (here: the test) delivers again. Reads still work meanwhile (WAL).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -25,53 +23,12 @@ from tests.bridge_process import words_in
 from tests.fake_telegram import FakeTelegram
 from tests.fake_viber import signature_of
 from tests.harness import JSON, ON_POSTGRES, TOKEN, Scene, eventually, running_bridge
+from tests.sqlite_lock import WriteLock, write_lock
 from tests.viber_harness import viber_bridge
 
 pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the outage is SQLite's write lock")
 
 POLLING_LOCK_SECONDS = 40.0  # four times SQLite's busy timeout
-
-
-class WriteLock:
-    """SQLite's write lock, held by a connection of the test's own."""
-
-    def __init__(self, db: Path) -> None:
-        self._connection = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
-
-    async def take(self) -> None:
-        await asyncio.to_thread(self._connection.execute, "BEGIN EXCLUSIVE")
-
-    async def release(self) -> None:
-        if self._connection.in_transaction:
-            await asyncio.to_thread(self._connection.execute, "ROLLBACK")
-
-    async def pending(self) -> int:
-        """Updates stored but not processed yet (a read: the lock does not stop it)."""
-        row = await asyncio.to_thread(
-            lambda: self._connection.execute(
-                "SELECT count(*) FROM inbox WHERE state = 'pending'"
-            ).fetchone()
-        )
-        return int(row[0])
-
-    async def keys(self) -> list[str]:
-        rows = await asyncio.to_thread(
-            lambda: self._connection.execute("SELECT key FROM inbox ORDER BY id").fetchall()
-        )
-        return [str(row[0]) for row in rows]
-
-    def close(self) -> None:
-        self._connection.close()
-
-
-@contextlib.asynccontextmanager
-async def write_lock(db: Path) -> AsyncIterator[WriteLock]:
-    lock = WriteLock(db)
-    try:
-        yield lock
-    finally:
-        await lock.release()
-        lock.close()
 
 
 async def health(scene: Scene, path: str = "/healthz") -> tuple[int, JSON]:
