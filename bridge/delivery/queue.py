@@ -38,8 +38,14 @@ class Choice:
 
 
 class Pending:
+    """Kept sorted by id and indexed by lane as items come and go, because the group's worker
+    chooses once per send and a backlog can hold thousands: a choice looks at lane heads only."""
+
     def __init__(self) -> None:
-        self._items: dict[int, OutboxItem] = {}
+        self._items: dict[int, OutboxItem] = {}  # by id, ascending while `_sorted`
+        self._sorted = True
+        self._lanes: dict[str, dict[int, OutboxItem]] = {}  # words and notes, ascending ids
+        self._cosmetics: dict[int, OutboxItem] = {}
         self.prepared: set[int] = set()  # held deliveries whose topic was seen to already
 
     def __len__(self) -> int:
@@ -50,19 +56,44 @@ class Pending:
 
     def put(self, items: Iterable[OutboxItem]) -> None:
         for item in items:
+            self._remove(item.id)
+            if self._items and item.id < next(reversed(self._items)):
+                self._sorted = False
             self._items[item.id] = item
+            if item.priority >= Priority.COSMETIC:
+                self._cosmetics[item.id] = item
+                continue
+            lane = self._lanes.setdefault(item.lane, {})
+            later = bool(lane) and item.id < next(reversed(lane))
+            lane[item.id] = item
+            if later:
+                self._lanes[item.lane] = dict(sorted(lane.items()))
+
+    def _remove(self, item_id: int) -> None:
+        item = self._items.pop(item_id, None)
+        if item is None:
+            return
+        self._cosmetics.pop(item_id, None)
+        lane = self._lanes.get(item.lane)
+        if lane is not None:
+            lane.pop(item_id, None)
+            if not lane:
+                del self._lanes[item.lane]
 
     def discard(self, ids: Iterable[int]) -> None:
         for item_id in ids:
-            self._items.pop(item_id, None)
+            self._remove(item_id)
             self.prepared.discard(item_id)
 
     def replace(self, item: OutboxItem) -> None:
         if item.id in self._items:
-            self._items[item.id] = item
+            self.put([item])
 
     def ordered(self) -> list[OutboxItem]:
-        return [self._items[i] for i in sorted(self._items)]
+        if not self._sorted:
+            self._items = dict(sorted(self._items.items()))
+            self._sorted = True
+        return list(self._items.values())
 
     def next_due(self, now: datetime) -> datetime | None:
         """The earliest moment a held delivery may go."""
@@ -71,10 +102,11 @@ class Pending:
 
     def in_order(self, now: datetime, busy: set[str]) -> Choice | None:
         """A customer's chat: strictly first in, first out."""
-        items = self.ordered()
-        if not items:
+        if not self._items:
             return None
-        head = items[0]
+        head = (
+            self._items[min(self._items)] if not self._sorted else next(iter(self._items.values()))
+        )
         if head.lane in busy or head.not_before > now:
             return None
         return Choice((head,))
@@ -87,23 +119,15 @@ class Pending:
         self, now: datetime, busy: set[str], free: int | None, reserve: int
     ) -> Choice | None:
         """The operator group: words, then notes, then cosmetics, oldest first per class."""
-        heads: dict[str, OutboxItem] = {}
-        cosmetics: list[OutboxItem] = []
-        lanes_of: dict[str, list[OutboxItem]] = {}
-        for item in self.ordered():
-            if item.priority >= Priority.COSMETIC:
-                cosmetics.append(item)
-                continue
-            lanes_of.setdefault(item.lane, []).append(item)
-            heads.setdefault(item.lane, item)
-        ready = [h for h in heads.values() if h.lane not in busy and h.not_before <= now]
+        heads = [next(iter(lane.values())) for lane in self._lanes.values()]
+        ready = [h for h in heads if h.lane not in busy and h.not_before <= now]
         if ready:
             head = min(ready, key=lambda h: (h.priority, h.id))
             under_pressure = free is not None and free <= reserve
             if under_pressure and head.kind == PostWords.kind:
-                return Choice(merged(lanes_of[head.lane], now))
+                return Choice(merged(list(self._lanes[head.lane].values()), now))
             return Choice((head,))
-        for head in heads.values():  # a held first post: its topic can be made meanwhile
+        for head in sorted(heads, key=lambda h: h.id):  # a held first post: make its topic
             if (
                 head.lane not in busy
                 and head.kind == PostWords.kind
@@ -111,7 +135,8 @@ class Pending:
             ):
                 return Choice((head,), prepare=True)
         if free is None or free > reserve:
-            for item in cosmetics:
+            for item_id in sorted(self._cosmetics):
+                item = self._cosmetics[item_id]
                 if item.lane not in busy and item.not_before <= now:
                     return Choice((item,))
         return None
