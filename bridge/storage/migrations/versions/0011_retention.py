@@ -58,8 +58,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("customers") as table:
-        table.drop_column("card_posted_at")
+    if op.get_bind().dialect.name == "sqlite":
+        # In place (SQLite 3.35+): a batch copy drops the table, which the foreign keys that
+        # refer to customers forbid once there are rows.
+        op.execute(sa.text("ALTER TABLE customers DROP COLUMN card_posted_at"))
+    else:
+        op.drop_column("customers", "card_posted_at")
     op.drop_index("ix_message_links_created_at", table_name="message_links")
     op.drop_index("ix_message_tallies_conversation_id", table_name="message_tallies")
     op.drop_table("message_tallies")
