@@ -1,21 +1,26 @@
-"""Retention's storage on SQLite and PostgreSQL: replicas forgetting at the same moment count
-each deleted message once, and migration 0011 dates the cards that already exist."""
+"""Retention and erasure in storage, on SQLite and PostgreSQL: replicas forgetting at the same
+moment count each deleted message once, migration 0011 dates the cards that already exist, and
+on PostgreSQL an erasure waits for the replica that works the customer's lane."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic import command
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.clock import Clock
+from bridge.customer_data import erase_customer
 from bridge.model import CustomerProfile, Operator, Platform
 from bridge.retention import LINK_BATCH, Retention
+from bridge.storage.advisory_locks import AdvisoryLaneLocks
 from bridge.storage.database import alembic_config, make_engine, make_sessions, migrate
 from bridge.storage.tables import CustomerRow, MessageLinkRow, MessageTallyRow
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
+from tests.harness import eventually
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 
@@ -145,3 +150,41 @@ async def test_migration_0011_dates_existing_cards_and_goes_back(engine: AsyncEn
         tables = await connection.run_sync(lambda sync: set(sync.dialect.get_table_names(sync)))
     assert "message_tallies" not in tables
     await migrate(engine)
+
+
+async def test_an_erasure_waits_for_the_replica_working_the_customer(engine: AsyncEngine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serves one process, whose lanes live in its memory")
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    profile = CustomerProfile(Platform.TELEGRAM, "42", "Taras")
+    async with uow() as tx:
+        customer = await tx.customers.upsert(profile, NOW)
+        conversation = await tx.conversations.start(customer.id, NOW)
+        await tx.commit()
+    replica = AdvisoryLaneLocks(engine)  # another replica, in the middle of the customer's lane
+    try:
+        assert await replica.try_take("tg:42")
+        erasing = asyncio.create_task(erase_customer(uow, Platform.TELEGRAM, "42"))
+
+        async def waiting_for_the_lane() -> bool:
+            async with engine.connect() as connection:
+                waiting = await connection.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                )
+            return bool(waiting)
+
+        await eventually(waiting_for_the_lane)
+        assert not erasing.done()
+        async with uow() as tx:  # the replica finishes the message it was handling
+            await tx.links.add(customer.id, conversation.id, "7", 70, True, NOW, "last words")
+            await tx.commit()
+        await replica.release("tg:42")
+        erased = await asyncio.wait_for(erasing, timeout=10)
+    finally:
+        await replica.close()
+    assert erased is not None
+    assert (erased.conversations, erased.messages) == (1, 1)  # its last words went too
+    async with uow() as tx:
+        assert await tx.customers.find(Platform.TELEGRAM, "42") is None
