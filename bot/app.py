@@ -74,6 +74,7 @@ from bridge.media_links import MediaLinks
 from bridge.model import InboxItem, Platform
 from bridge.pacing.store import PacingStore
 from bridge.ports import CustomerChannel
+from bridge.retention import Retention
 from bridge.screens import Screen, Screens
 from bridge.storage.advisory_locks import AdvisoryLaneLocks
 from bridge.storage.database import make_engine, make_sessions, migrate
@@ -114,6 +115,7 @@ class Application:
         self._pacing: PacingStore | None = None
         self._lane_locks: LaneLocks = LocalLaneLocks()
         self._sweep_task: asyncio.Task[None] | None = None
+        self._retention_task: asyncio.Task[None] | None = None
         self.supervisor = Supervisor()  # restarts the background loops below if they end
 
     async def start(self) -> None:
@@ -203,7 +205,7 @@ class Application:
         self._lane_locks = lane_locks_for(self._engine)
         delivery = self.delivery = DeliveryService(
             uow,
-            Performer(uow, desk, channels, TelegramButtonAnswers(bot), rules, metrics),
+            Performer(uow, desk, channels, TelegramButtonAnswers(bot), rules, metrics, self.clock),
             self.clock,
             [desk_destination],
             budgets,
@@ -347,10 +349,15 @@ class Application:
             self._sweep_task = self.supervisor.start(
                 "sweep", lambda: every(settings.inbox_sweep_seconds, sweep, "sweep")
             )
-        upkeep = self._upkeep(delivery)
         self._upkeep_task = self.supervisor.start(
             "outbox upkeep",
-            lambda: every(settings.delivery_check_seconds, upkeep, "outbox upkeep"),
+            lambda: every(settings.delivery_check_seconds, delivery.alert_if_late, "outbox upkeep"),
+        )
+        # Every replica forgets what is too old, from the start on: each delete is idempotent.
+        retention = Retention(uow, self.clock, timedelta(days=settings.retention_days))
+        self._retention_task = self.supervisor.start(
+            "retention",
+            lambda: every(settings.retention_check_seconds, retention.run, "retention", first=0),
         )
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
@@ -365,14 +372,6 @@ class Application:
             await delivery.sweep()
 
         return sweep
-
-    @staticmethod
-    def _upkeep(delivery: DeliveryService) -> Callable[[], Awaitable[object]]:
-        async def upkeep() -> None:
-            await delivery.alert_if_late()
-            await delivery.prune()
-
-        return upkeep
 
     async def _take_single_process_role(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         """Polling, and anything on SQLite, is one process per database: refuse a second."""
@@ -419,6 +418,7 @@ class Application:
             self._polling,
             self._sweep_task,
             self._upkeep_task,
+            self._retention_task,
         ):
             if task is not None:
                 task.cancel()
@@ -455,14 +455,18 @@ def lane_locks_for(engine: AsyncEngine) -> LaneLocks:
     return LocalLaneLocks()
 
 
-async def every(seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
-    """Run a periodic job until cancelled; a failure is logged, never fatal."""
+async def every(
+    seconds: float, job: Callable[[], Awaitable[object]], name: str, first: float | None = None
+) -> None:
+    """Run a periodic job until cancelled; a failure is logged, never fatal. `first`: the wait
+    before the first run (`seconds` unless given)."""
+    await asyncio.sleep(seconds if first is None else first)
     while True:
-        await asyncio.sleep(seconds)
         try:
             await job()
         except Exception:
             log.exception("%s failed", name)
+        await asyncio.sleep(seconds)
 
 
 async def serve(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""The `support-bridge` command: run, migrate, chatid."""
+"""The `support-bridge` command: run, migrate, chatid, stats, forget-customer, export-customer."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.config import Settings, TelegramAccess, load_settings
 from bot.logs import configure_logging
 from bridge.errors import ConfigError
+from bridge.model import Platform
 
 log = logging.getLogger("support-bridge")
 
@@ -31,7 +32,57 @@ def _parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="print service-quality figures for recent days")
     stats.add_argument("--days", type=int, default=30, help="how many days back (default 30)")
     stats.add_argument("--csv", type=Path, help="also write one row per conversation to FILE")
+    forget = commands.add_parser(
+        "forget-customer",
+        help="erase one customer and everything stored about them (works while the bridge runs)",
+        description="Erase one customer: their profile, conversations, ratings and comments, "
+        "messages, stored updates, deliveries, media links and held messages. Exit status: 0 "
+        "erased, 1 no such customer, 2 bad configuration, 3 erased but Telegram refused to "
+        "delete the topic.",
+    )
+    _customer_arguments(forget)
+    forget.add_argument(
+        "--delete-topic",
+        action="store_true",
+        help="also delete their topic in the operator group (the bot needs the right to "
+        "delete messages)",
+    )
+    export = commands.add_parser(
+        "export-customer",
+        help="write everything stored about one customer as JSON",
+        description="Write one customer's data as JSON (UTF-8): their profile, conversations "
+        "with ratings and comments, the messages kept, media links. Exit status: 0 written, "
+        "1 no such customer, 2 bad configuration or FILE cannot be written.",
+    )
+    _customer_arguments(export)
+    export.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE (made readable by you only) instead of stdout",
+    )
     return parser
+
+
+def _external_id(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 64:
+        raise argparse.ArgumentTypeError(
+            "must be the customer's id on that platform (1 to 64 characters)"
+        )
+    return value
+
+
+def _customer_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "platform", choices=[p.value for p in Platform], help="where the customer writes from"
+    )
+    parser.add_argument(
+        "id",
+        type=_external_id,
+        help="their id there: the Telegram user id (the number in the card's profile link) or "
+        "the Viber user id",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_migrate(settings))
             print("The database is up to date.")
             return 0
+        if args.command in ("forget-customer", "export-customer"):
+            return asyncio.run(_customer_request(settings, args))
         if args.command == "stats":
             if not 1 <= args.days <= 3660:
                 raise ConfigError("--days must be between 1 and 3660.")
@@ -68,6 +121,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+async def _customer_request(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import customer_requests
+
+    platform = Platform(args.platform)
+    if args.command == "forget-customer":
+        return await customer_requests.forget(settings, platform, args.id, args.delete_topic)
+    return await customer_requests.export(settings, platform, args.id, args.output)
 
 
 async def _stats(settings: Settings, days: int, csv_path: Path | None) -> str:

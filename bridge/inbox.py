@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 # Maps an update stored by a version that kept raw updates (before commands) to its command.
 Legacy = Callable[[InboxItem], Awaitable[Command | None]]
 GiveUp = Callable[[InboxItem, str], Awaitable[None]]
-KEEP_FINISHED = timedelta(days=7)  # longer than any platform keeps redelivering
+# How long a handled update's key is kept (pruned by `bridge.retention`): longer than any
+# platform keeps redelivering (Telegram keeps an unconfirmed update for 24 hours).
+KEEP_FINISHED = timedelta(days=7)
 BATCH = 50  # pending commands read at once when draining a shared lane
 LONGEST_PAUSE = 30.0  # seconds between tries while the database is away
 
@@ -96,9 +98,6 @@ class Inbox:
 
     async def resume(self) -> int:
         """After a restart: handle what was committed but not finished, in order."""
-        async with self._uow() as tx:
-            pruned = await tx.inbox.prune(self._clock.now() - KEEP_FINISHED)
-            await tx.commit()
         if self._locks.shared:
             resumed = await self.sweep(older_than=timedelta(0))
         else:
@@ -107,8 +106,8 @@ class Inbox:
             for item in items:
                 self._lanes.spawn(item.lane, lambda item=item: self._process(item))  # type: ignore[misc]
             resumed = len(items)
-        if resumed or pruned:
-            log.info("inbox: resuming %d pending command(s) or lane(s), pruned %d", resumed, pruned)
+        if resumed:
+            log.info("inbox: resuming %d pending command(s) or lane(s)", resumed)
         return resumed
 
     async def sweep(self, older_than: timedelta = timedelta(seconds=2)) -> int:

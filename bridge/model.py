@@ -299,3 +299,47 @@ class OutboxItem:
     not_before: datetime
     attempts: int = 0
     coalesce: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """A relayed message as the message map keeps it: its words are a snippet (200 chars)."""
+
+    conversation_id: int
+    from_customer: bool
+    at: datetime
+    text: str | None
+    message_id: str  # its id on the customer's platform
+
+
+@dataclass(frozen=True)
+class HeldMessage:
+    """An operator's message to a customer held back (a paid Viber message, an account problem)."""
+
+    held_at: datetime
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CustomerRecord:
+    """Everything the bridge stores about one customer, for an export."""
+
+    customer: Customer
+    conversations: tuple[Conversation, ...]
+    messages: tuple[StoredMessage, ...]
+    media: tuple[MediaLink, ...]
+    held: tuple[HeldMessage, ...]
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing one customer deleted, by kind; `topic_id`: the topic they had, if any."""
+
+    conversations: int
+    ratings: int
+    messages: int
+    updates: int
+    deliveries: int
+    media_links: int
+    held_messages: int
+    topic_id: int | None

@@ -16,7 +16,9 @@ from bridge.model import (
     Conversation,
     Customer,
     CustomerProfile,
+    CustomerRecord,
     DeliveryMark,
+    Erasure,
     InboxItem,
     IncomingMessage,
     Link,
@@ -191,8 +193,15 @@ class CustomerRepository(Protocol):
         ...
 
     async def set_card(
-        self, customer_id: int, message_id: int, body: str | None, in_caption: bool
-    ) -> None: ...
+        self,
+        customer_id: int,
+        message_id: int,
+        body: str | None,
+        in_caption: bool,
+        posted_at: datetime,
+    ) -> None:
+        """The card's message, and the words under it in that message (dated for retention)."""
+        ...
 
     async def set_topic_shown(
         self, customer_id: int, *, name: str | None = None, closed: bool | None = None
@@ -358,6 +367,41 @@ class NoticeRepository(Protocol):
     async def solved(self, key: str) -> None: ...
 
 
+class RetentionRepository(Protocol):
+    """Forgetting what is older than it may be kept (see `bridge.retention`)."""
+
+    async def forget_links(self, before: datetime, limit: int) -> int:
+        """Delete up to `limit` message links made before `before`; what `/stats` counts of
+        them is kept as tallies. Returns how many were deleted."""
+        ...
+
+    async def clear_texts(self, before: datetime) -> int:
+        """Clear rating comments given and card words posted before `before`; how many."""
+        ...
+
+    async def forget_held(self, before: datetime) -> int:
+        """Delete operators' messages held back since before `before`."""
+        ...
+
+    async def forget_expired_media(self, now: datetime) -> int: ...
+
+
+class CustomerDataRepository(Protocol):
+    """One customer's rows in every table: read for an export, deleted for an erasure."""
+
+    async def claim_lane(self, lane: str) -> None:
+        """Hold the customer's lane until the transaction ends, waiting for whoever works it
+        (another replica), so no command of theirs is half handled while they are erased."""
+        ...
+
+    async def record(self, customer: Customer) -> CustomerRecord: ...
+
+    async def erase(self, customer: Customer, lane: str, destination: str) -> Erasure:
+        """Delete the customer and every row about them: by their id, their lane (the
+        commands of their chat and their topic) and their destination (deliveries to them)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolled back on exit unless `commit` was called."""
 
@@ -384,6 +428,12 @@ class UnitOfWork(Protocol):
 
     @property
     def notices(self) -> NoticeRepository: ...
+
+    @property
+    def retention(self) -> RetentionRepository: ...
+
+    @property
+    def customer_data(self) -> CustomerDataRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

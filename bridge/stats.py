@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from sqlalchemy import false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bridge.storage.tables import ConversationRow, CustomerRow, MessageLinkRow
+from bridge.storage.tables import ConversationRow, CustomerRow, MessageLinkRow, MessageTallyRow
 from bridge.working_hours import Schedule
 
 MAX_PERIOD_DAYS = 3660
@@ -101,8 +101,9 @@ async def conversation_figures(
     """Conversations opened in [since, until), oldest first.
 
     With a schedule, waiting times (first response and resolution) count only working time,
-    so a Saturday message doesn't make Monday look slow; without one, wall time.
-    Three grouped queries whatever the number of conversations.
+    so a Saturday message doesn't make Monday look slow; without one, wall time. Messages are
+    counted from the message map and, for links retention deleted, from their tallies.
+    Five grouped queries whatever the number of conversations.
     """
     in_period = (ConversationRow.opened_at >= since, ConversationRow.opened_at < until)
     ids = select(ConversationRow.id).where(*in_period).scalar_subquery()
@@ -142,16 +143,48 @@ async def conversation_figures(
                 .group_by(MessageLinkRow.conversation_id, MessageLinkRow.operator_name)
             )
         ).all()
+        tallied = (
+            await session.execute(
+                select(
+                    MessageTallyRow.conversation_id,
+                    MessageTallyRow.from_customer,
+                    func.sum(MessageTallyRow.messages),
+                )
+                .where(MessageTallyRow.conversation_id.in_(ids))
+                .group_by(MessageTallyRow.conversation_id, MessageTallyRow.from_customer)
+            )
+        ).all()
+        tallied_answers = (
+            await session.execute(
+                select(
+                    MessageTallyRow.conversation_id,
+                    MessageTallyRow.operator_name,
+                    func.min(MessageTallyRow.first_at),
+                    func.sum(MessageTallyRow.messages),
+                )
+                .where(
+                    MessageTallyRow.conversation_id.in_(ids),
+                    MessageTallyRow.from_customer == false(),
+                    MessageTallyRow.operator_name.is_not(None),
+                )
+                .group_by(MessageTallyRow.conversation_id, MessageTallyRow.operator_name)
+            )
+        ).all()
 
     from_customer: dict[int, int] = {}
     from_operators: dict[int, int] = {}
-    for conversation_id, by_customer, count in counts:
+    for conversation_id, by_customer, count in [*counts, *tallied]:
         target = from_customer if by_customer else from_operators
-        target[conversation_id] = target.get(conversation_id, 0) + count
+        target[conversation_id] = target.get(conversation_id, 0) + int(count)
+    first_answers: dict[tuple[int, str], tuple[datetime, int]] = {}
+    for conversation_id, name, first_at, count in [*answers, *tallied_answers]:
+        if name is None or first_at is None:
+            continue
+        earlier, total = first_answers.get((conversation_id, name), (first_at, 0))
+        first_answers[conversation_id, name] = (min(earlier, first_at), total + int(count))
     answered_by: dict[int, list[tuple[datetime, str, int]]] = {}
-    for conversation_id, name, first_at, count in answers:
-        if name is not None and first_at is not None:
-            answered_by.setdefault(conversation_id, []).append((first_at, name, count))
+    for (conversation_id, name), (first_at, count) in first_answers.items():
+        answered_by.setdefault(conversation_id, []).append((first_at, name, count))
 
     def waited(start: datetime, end: datetime | None) -> float | None:
         if end is None:

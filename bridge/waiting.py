@@ -117,7 +117,8 @@ class WaitingWatch:
             ctx.to_general(
                 PostGeneral(
                     f'⏰ <a href="{link}">{name}</a> has been waiting {waited} for an answer.'
-                )
+                ),
+                about=customer,
             )
         return True
 

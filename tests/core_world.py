@@ -122,7 +122,9 @@ async def core_world(
         **{"ratings": False, **rules},
     )
     decisions = Decisions(uow, settings, clock)
-    performer = Performer(uow, desk, {Platform.TELEGRAM: channel}, answers, settings, NoMetrics())
+    performer = Performer(
+        uow, desk, {Platform.TELEGRAM: channel}, answers, settings, NoMetrics(), clock
+    )
     delivery = DeliveryService(
         uow, performer, clock, [DESK], Budgets(0, lambda: 0.0), first_delay=0.01
     )

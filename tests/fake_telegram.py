@@ -684,6 +684,8 @@ class FakeTelegram:
         self.group_is_forum = True
         self.bot_status = "administrator"
         self.bot_can_manage_topics = True
+        # deleteForumTopic also needs this right (Bot API: "can_delete_messages")
+        self.bot_can_delete_messages = True
         self.group_title = "Support operators"
         # world state
         self.users: dict[int, JSON] = {}
@@ -1826,12 +1828,12 @@ class FakeTelegram:
         )
         return chat
 
-    def _admin_rights(self, manage_topics: bool) -> JSON:
+    def _admin_rights(self, manage_topics: bool, delete_messages: bool = True) -> JSON:
         return {
             "can_be_edited": False,
             "is_anonymous": False,
             "can_manage_chat": True,
-            "can_delete_messages": True,
+            "can_delete_messages": delete_messages,
             "can_manage_video_chats": True,
             "can_restrict_members": True,
             "can_promote_members": False,
@@ -1847,8 +1849,13 @@ class FakeTelegram:
 
     def _member(self, user: JSON, status: str) -> JSON:
         if status == "administrator":
-            manage = self.bot_can_manage_topics if user["id"] == self.bot_id else True
-            return {"status": status, "user": user, **self._admin_rights(manage)}
+            if user["id"] == self.bot_id:
+                rights = self._admin_rights(
+                    self.bot_can_manage_topics, self.bot_can_delete_messages
+                )
+            else:
+                rights = self._admin_rights(True)
+            return {"status": status, "user": user, **rights}
         if status == "creator":
             return {"status": status, "user": user, "is_anonymous": False}
         if status == "kicked":
@@ -2061,6 +2068,8 @@ class FakeTelegram:
 
     def api_deleteForumTopic(self, r: _Request) -> bool:
         topic = self._topic_for_edit(r.params)
+        if not self.bot_can_delete_messages:
+            raise bad("CHAT_ADMIN_REQUIRED")
         self._delete_topic(topic.thread_id)
         return True
 

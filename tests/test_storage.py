@@ -25,7 +25,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngi
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert {"customers", "conversations", "message_links", "inbox", "outbox"} <= tables
-    assert version == "0010"
+    assert version == "0011"
 
 
 async def test_customer_upsert_keeps_first_contact_and_is_unique(engine: AsyncEngine) -> None:
@@ -54,7 +54,7 @@ async def test_conversations_links_topics_and_processed_updates(engine: AsyncEng
     async with uow() as tx:
         customer = await tx.customers.upsert(PROFILE, NOW)
         await tx.customers.set_topic(customer.id, 9001, "🆕 Taras Shevchenko")
-        await tx.customers.set_card(customer.id, 9002, "<b>Hi</b>", False)
+        await tx.customers.set_card(customer.id, 9002, "<b>Hi</b>", False, NOW)
         conversation = await tx.conversations.start(customer.id, NOW)
         await tx.links.add(customer.id, conversation.id, "15", 9010, True, NOW, "Hi " * 100)
         await tx.commit()

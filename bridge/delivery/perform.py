@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from bridge import notes
 from bridge.cards import SEPARATOR, customer_card, quote
+from bridge.clock import Clock, SystemClock
 from bridge.deliveries import (
     AnswerButton,
     DeliverWords,
@@ -99,6 +100,7 @@ class Performer:
         answers: ButtonAnswers,
         rules: Rules,
         metrics: Metrics,
+        clock: Clock | None = None,
     ) -> None:
         self._uow = uow
         self._desk = desk
@@ -106,6 +108,7 @@ class Performer:
         self._answers = answers
         self._rules = rules
         self._metrics = metrics
+        self._clock = clock or SystemClock()  # dates a card's words, for retention
 
     async def perform(self, choice: Choice) -> Outcome:
         """Carry out a choice; raises `Retry` when it must be tried again later."""
@@ -205,9 +208,10 @@ class Performer:
         card = customer_card(customer, await self._earlier(customer))
         html = f"{card.html}{SEPARATOR}{note.html}"
         card_id = await self._desk.post_note(customer.topic_id, html, None, card.buttons)
+        posted_at = self._clock.now()
 
         async def write(tx: UnitOfWork) -> None:
-            await tx.customers.set_card(customer.id, card_id, note.html, False)
+            await tx.customers.set_card(customer.id, card_id, note.html, False, posted_at)
 
         return Outcome(write=write)
 
@@ -242,6 +246,7 @@ class Performer:
         self._metrics.relayed(customer.platform, "to_operators", len(messages))
         log.info("%d message(s) from customer %s relayed", len(messages), customer.id)
         at = {m.ref.message_id: w.at for w in batch for m in w.messages}
+        posted_at = self._clock.now()
         conversation_of = {m.ref.message_id: w.conversation_id for w in batch for m in w.messages}
 
         async def write(tx: UnitOfWork) -> None:
@@ -259,7 +264,7 @@ class Performer:
                 )
             if card and posted.header_id is not None:
                 await tx.customers.set_card(
-                    customer.id, posted.header_id, posted.body, posted.in_caption
+                    customer.id, posted.header_id, posted.body, posted.in_caption, posted_at
                 )
 
         return Outcome(write=write)

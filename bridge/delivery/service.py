@@ -1,5 +1,5 @@
 """The delivery service: a worker per destination with something to send, and the outbox's
-upkeep (the alert for deliveries that wait too long, pruning).
+upkeep (the alert for deliveries that wait too long; `bridge.retention` prunes finished ones).
 
 New deliveries are handed over in memory right after their commit (`notify`); what is in the
 database and not in memory (after a restart, or stored by another replica) is read when a
@@ -33,7 +33,6 @@ from bridge.storage.outages import unavailable
 log = logging.getLogger(__name__)
 
 LOAD = 500  # pending deliveries of one destination read at once
-KEEP_FINISHED = timedelta(days=1)
 GROUP_CONCURRENCY = 8  # deliveries of different conversations in flight in one group
 BUTTON_CONCURRENCY = 32
 
@@ -277,12 +276,6 @@ class DeliveryService:
         await self._record(Choice(()), Outcome(finish=None, follow=planned))
         log.warning("deliveries waiting too long: %s", ", ".join(sorted(by_kind)))
         return len(by_kind)
-
-    async def prune(self) -> int:
-        async with self._uow() as tx:
-            pruned = await tx.outbox.prune(self._clock.now() - KEEP_FINISHED)
-            await tx.commit()
-        return pruned
 
 
 def _describe(kind: str) -> str:

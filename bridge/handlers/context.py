@@ -68,8 +68,10 @@ class Context:
         destination = customer_destination(customer)
         self.planned.append(Planned(delivery, destination, lane, customer.id, hold_until))
 
-    def to_general(self, delivery: Delivery) -> None:
-        self.planned.append(Planned(delivery, self.rules.desk, GENERAL_LANE))
+    def to_general(self, delivery: Delivery, about: Customer | None = None) -> None:
+        """`about`: the customer the line names, so erasing them finds it in the outbox."""
+        customer_id = about.id if about is not None else None
+        self.planned.append(Planned(delivery, self.rules.desk, GENERAL_LANE, customer_id))
 
     def to_lane(self, lane: str, delivery: Delivery) -> None:
         """Into the operator group, ordered with a lane that has no customer (a topic's)."""

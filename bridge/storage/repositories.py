@@ -185,7 +185,7 @@ def _conversation_of(row: Row[Any]) -> Conversation | None:
     return _conversation_from(lambda name: values[_CONVERSATION_PREFIX + name])
 
 
-def _conversation(row: ConversationRow) -> Conversation:
+def conversation_from_row(row: ConversationRow) -> Conversation:
     return _conversation_from(lambda name: getattr(row, name))
 
 
@@ -276,18 +276,29 @@ class SqlCustomers:
                 card_message_id=None,
                 card_body=None,
                 card_in_caption=False,
+                card_posted_at=None,
                 topic_name=name,
                 topic_closed=False,
             )
         )
 
     async def set_card(
-        self, customer_id: int, message_id: int, body: str | None, in_caption: bool
+        self,
+        customer_id: int,
+        message_id: int,
+        body: str | None,
+        in_caption: bool,
+        posted_at: datetime,
     ) -> None:
         await self._session.execute(
             update(CustomerRow)
             .where(CustomerRow.id == customer_id)
-            .values(card_message_id=message_id, card_body=body, card_in_caption=in_caption)
+            .values(
+                card_message_id=message_id,
+                card_body=body,
+                card_in_caption=in_caption,
+                card_posted_at=posted_at,
+            )
         )
 
     async def set_topic_shown(
@@ -340,11 +351,11 @@ class SqlConversations:
             .order_by(ConversationRow.id.desc())
             .limit(1)
         )
-        return _conversation(row) if row else None
+        return conversation_from_row(row) if row else None
 
     async def get(self, conversation_id: int) -> Conversation | None:
         row = await self._session.get(ConversationRow, conversation_id)
-        return _conversation(row) if row else None
+        return conversation_from_row(row) if row else None
 
     async def start(self, customer_id: int, now: datetime, offline: bool = False) -> Conversation:
         row = ConversationRow(
@@ -355,7 +366,7 @@ class SqlConversations:
         )
         self._session.add(row)
         await self._session.flush()
-        return _conversation(row)
+        return conversation_from_row(row)
 
     async def count(self, customer_id: int, up_to: int | None = None) -> int:
         """How many conversations the customer had (up to and including one, if given)."""
@@ -446,7 +457,7 @@ class SqlConversations:
             since = row.opened_at
             if row.last_operator_message_at is not None:
                 since = _aware(unanswered) or row.last_customer_message_at or row.opened_at
-            result.append((_conversation(row), since))
+            result.append((conversation_from_row(row), since))
         return result
 
     async def recent_first_responses(self, since: datetime, limit: int) -> list[Conversation]:
@@ -460,7 +471,7 @@ class SqlConversations:
             .order_by(ConversationRow.opened_at.desc())
             .limit(limit)
         )
-        return [_conversation(row) for row in rows]
+        return [conversation_from_row(row) for row in rows]
 
 
 class SqlMessageLinks:

@@ -102,6 +102,8 @@ class CustomerRow(Base):
     # the words posted under the card in its message (to redraw the card around them)
     card_body: Mapped[str | None] = mapped_column(LongWords)
     card_in_caption: Mapped[bool] = mapped_column(Boolean, default=False)
+    # when the card (and the words under it) was posted: retention clears the words by it
+    card_posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ConversationRow(Base):
@@ -138,6 +140,7 @@ class MessageLinkRow(Base):
         Index("ix_message_links_customer_message", "customer_id", "customer_message_id"),
         Index("ix_message_links_group_message", "group_message_id"),
         Index("ix_message_links_conversation_created", "conversation_id", "created_at"),
+        Index("ix_message_links_created_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -151,6 +154,24 @@ class MessageLinkRow(Base):
     operator_id: Mapped[int | None] = mapped_column(BigInteger)
     operator_name: Mapped[str | None] = mapped_column(Words(128))
     composed: Mapped[bool] = mapped_column(Boolean, default=False)  # not a copy: no edits in place
+
+
+class MessageTallyRow(Base):
+    """What `/stats` counts of message links that retention deleted: per conversation, how many
+    messages came from the customer or from one operator, and when the first of them came.
+
+    Several rows may share a key (links are deleted in batches); readers add them up.
+    """
+
+    __tablename__ = "message_tallies"
+    __table_args__ = (Index("ix_message_tallies_conversation_id", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    from_customer: Mapped[bool] = mapped_column(Boolean)
+    operator_name: Mapped[str | None] = mapped_column(Words(128))
+    messages: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class InboxRow(Base):

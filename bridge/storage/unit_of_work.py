@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bridge.storage.customer_data import SqlCustomerData
 from bridge.storage.repositories import (
     SqlConversations,
     SqlCustomers,
@@ -17,6 +18,7 @@ from bridge.storage.repositories import (
     SqlNotices,
     SqlOutbox,
 )
+from bridge.storage.retention import SqlRetention
 
 
 class SqlUnitOfWork:
@@ -28,6 +30,8 @@ class SqlUnitOfWork:
     held: SqlHeldMessages
     outbox: SqlOutbox
     notices: SqlNotices
+    retention: SqlRetention
+    customer_data: SqlCustomerData
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -42,6 +46,8 @@ class SqlUnitOfWork:
         self.held = SqlHeldMessages(self._session)
         self.outbox = SqlOutbox(self._session)
         self.notices = SqlNotices(self._session)
+        self.retention = SqlRetention(self._session)
+        self.customer_data = SqlCustomerData(self._session)
         return self
 
     async def __aexit__(
