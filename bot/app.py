@@ -55,6 +55,7 @@ from bot.viber.outgoing import ViberMessageBuilder
 from bot.viber.webhook import viber_parser, viber_webhook
 from bot.web import READY, make_web_app, telegram_webhook
 from bridge.auto_replies import AutoReplies
+from bridge.button_seal import ButtonSeal
 from bridge.clock import Clock, SystemClock
 from bridge.commands import Command
 from bridge.decisions import Decisions
@@ -169,8 +170,9 @@ class Application:
             return screens.menu(faq.catalog, texts.language_for(language))
 
         uploader = ForeignUploader(bot, MediaFetcher(http))
+        seal = ButtonSeal.from_secret(settings.telegram_bot_token)
         channels: dict[Platform, CustomerChannel] = {
-            Platform.TELEGRAM: TelegramCustomerChannel(sender)
+            Platform.TELEGRAM: TelegramCustomerChannel(sender, seal)
         }
         viber_api = None
         media_links = MediaLinks(uow, self.clock, timedelta(hours=settings.media_link_hours))
@@ -188,7 +190,7 @@ class Application:
                 on_flood=lambda: metrics.rate_limited("viber"),
             )
             builder = ViberMessageBuilder(media_links, settings.public_url)
-            channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder, viber_menu)
+            channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder, viber_menu, seal)
         desk = TelegramOperatorDesk(sender, settings.operator_chat_id, uploader)
         rules = Rules(
             texts=texts,
@@ -261,7 +263,7 @@ class Application:
             ),
         )
         dispatcher.include_routers(  # customers first: most updates are theirs, and a
-            customer_router(),  # private chat matches none of the group's routers anyway
+            customer_router(seal),  # private chat matches none of the group's routers anyway
             setup_router(),
             group_router(settings.operator_chat_id),
             operator_router(settings.operator_chat_id),
@@ -294,7 +296,7 @@ class Application:
             )
         if viber_api is not None and settings.viber_auth_token:
             parser = viber_parser(settings.viber_auth_token, settings.viber_bot_name)
-            events = ViberEvents(viber_api, screens, faq, texts, parser)
+            events = ViberEvents(viber_api, screens, faq, texts, parser, seal)
             legacy["viber"] = events.legacy
             app.router.add_post(
                 "/viber/webhook",

@@ -90,17 +90,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "chatid":
             access = load_settings(TelegramAccess)
-            configure_logging("INFO", "text", [access.telegram_bot_token])
+            configure_logging("INFO", "text", access.secrets)
             from bot.setup_chatid import answer_chatid
 
             asyncio.run(answer_chatid(access))
             return 0
         settings = load_settings(Settings)
-        configure_logging(
-            settings.log_level,
-            settings.log_format,
-            [settings.telegram_bot_token, settings.webhook_secret],
-        )
+        configure_logging(settings.log_level, settings.log_format, settings.secrets)
         if args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("The database is up to date.")

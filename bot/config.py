@@ -7,6 +7,7 @@ import hmac
 import re
 from pathlib import Path
 from typing import Literal, TypeVar
+from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,6 +53,32 @@ class TelegramAccess(BaseSettings):
     @classmethod
     def _api_url(cls, value: str) -> str:
         return http_url(value)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What the logs must never show (`bot.logs.RedactSecrets`): the token, and every other
+        secret the environment holds, though this command does not use them."""
+        token = self.telegram_bot_token
+        others = SecretsAround()
+        return _spellings(
+            token,
+            token.partition(":")[2],
+            others.telegram_webhook_secret or derived_webhook_secret(token),
+            others.viber_auth_token,
+            _password_in(others.database_url),
+            _password_in(others.redis_url),
+        )
+
+
+class SecretsAround(BaseSettings):
+    """The secret settings as they are, unchecked: enough to keep them out of the logs."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_webhook_secret: str | None = Field(default=None, repr=False)
+    viber_auth_token: str | None = Field(default=None, repr=False)
+    database_url: str | None = Field(default=None, repr=False)
+    redis_url: str | None = Field(default=None, repr=False)
 
 
 class Settings(TelegramAccess):
@@ -177,12 +204,19 @@ class Settings(TelegramAccess):
 
         Derived from the token when not set, so webhook mode is protected without extra set-up.
         """
-        if self.telegram_webhook_secret:
-            return self.telegram_webhook_secret
-        digest = hmac.new(
-            self.telegram_bot_token.encode(), b"support-bridge webhook", hashlib.sha256
+        return self.telegram_webhook_secret or derived_webhook_secret(self.telegram_bot_token)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every token and password in the settings, as the logs could spell them."""
+        return _spellings(
+            self.telegram_bot_token,
+            self.telegram_bot_token.partition(":")[2],
+            self.webhook_secret,
+            self.viber_auth_token,
+            _password_in(self.database_url),
+            _password_in(self.redis_url),
         )
-        return digest.hexdigest()
 
     @property
     def topic_link(self) -> str | None:
@@ -195,6 +229,30 @@ class Settings(TelegramAccess):
     @property
     def telegram_webhook_url(self) -> str | None:
         return f"{self.public_url}/telegram/webhook" if self.public_url else None
+
+
+def derived_webhook_secret(token: str) -> str:
+    return hmac.new(token.encode(), b"support-bridge webhook", hashlib.sha256).hexdigest()
+
+
+def _password_in(url: str | None) -> str | None:
+    """The password of `scheme://user:password@host/...`, if there is one."""
+    if not url:
+        return None
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
+def _spellings(*secrets: str | None) -> tuple[str, ...]:
+    """Each secret as it is and as a URL would carry it (percent-encoded)."""
+    found: list[str] = []
+    for secret in secrets:
+        if secret and len(secret) >= 6:  # shorter strings would blank ordinary words
+            found += [secret, quote(secret, safe="")]
+    return tuple(dict.fromkeys(found))
 
 
 S = TypeVar("S", bound=TelegramAccess)

@@ -14,6 +14,7 @@ import aiohttp
 
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, SOURCE_ROOT, eventually, free_port
+from tests.log_watch import PROCESS_LOGS
 
 
 class BridgeProcess:
@@ -35,13 +36,14 @@ class BridgeProcess:
             "RATE_LIMIT_CHAT_PER_SECOND": "0",
             "RATE_LIMIT_GROUP_PER_MINUTE": "0",
             "RATE_LIMIT_GLOBAL_PER_SECOND": "0",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "INFO",
             **env,
         }
         self.cwd = workdir
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
+        log = self._log_file()
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -49,9 +51,16 @@ class BridgeProcess:
             env=self.env,
             cwd=self.cwd,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=log,
         )
+        os.close(log)  # the child has its own
         await eventually(self.healthy, within=60)
+
+    def _log_file(self) -> int:
+        """Its stderr goes to a file the log watch reads after the test (tests/log_watch.py)."""
+        path = self.cwd / f"bridge-{self.port}.log"
+        PROCESS_LOGS.append(path)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     async def healthy(self) -> bool:
         if self.process is not None and self.process.returncode is not None:

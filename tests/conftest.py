@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.storage.database import make_engine, migrate
 from tests.harness import drop_created_databases
+from tests.log_watch import LogWatch
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL")
 
@@ -49,3 +50,13 @@ async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
     await migrate(engine)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def logs_keep_secrets() -> Iterator[LogWatch]:
+    """No test may see the bridge log a secret or what a customer wrote (tests/log_watch.py)."""
+    with LogWatch() as watch:
+        yield watch
+    leaks = watch.leaks()
+    if leaks:
+        pytest.fail("the logs show what they must not:\n" + "\n".join(leaks[:10]), pytrace=False)

@@ -36,6 +36,7 @@ import mimetypes
 import random
 import re
 import time
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ from typing import Any, ClassVar
 
 from aiohttp import BodyPartReader, ClientError, ClientSession, ClientTimeout, MultipartReader, web
 from aiohttp.web_request import FileField
+
+# every fake made in this process, so a test can read what its people wrote (tests/log_watch.py)
+INSTANCES: weakref.WeakSet[FakeTelegram] = weakref.WeakSet()
 
 JSON = dict[str, Any]
 
@@ -671,6 +675,7 @@ class FakeTelegram:
     ) -> None:
         self.token = token
         self.operator_chat_id = operator_chat_id
+        INSTANCES.add(self)
         self.bot_id = int(token.split(":", 1)[0])
         self.bot_username = "support_bridge_test_bot"
         self.bot_user: JSON = {
@@ -687,6 +692,8 @@ class FakeTelegram:
         # deleteForumTopic also needs this right (Bot API: "can_delete_messages")
         self.bot_can_delete_messages = True
         self.group_title = "Support operators"
+        self.group_username: str | None = None  # set: a public group (t.me/<username>)
+        self.group_join_by_request = False  # joining without an invite link needs approval
         # world state
         self.users: dict[int, JSON] = {}
         self.blocked: set[int] = set()
@@ -1308,6 +1315,8 @@ class FakeTelegram:
         chat = copy.deepcopy(self.chats[chat_id])
         if chat_id == self.operator_chat_id:
             chat["title"] = self.group_title
+            if self.group_username:
+                chat["username"] = self.group_username
             if self.group_is_forum:
                 chat["is_forum"] = True
         return chat
@@ -1813,6 +1822,8 @@ class FakeTelegram:
     def api_getChat(self, r: _Request) -> JSON:
         chat_id = self._chat_id(r.params)
         chat = self._chat_public(chat_id)
+        if chat_id == self.operator_chat_id and self.group_join_by_request:
+            chat["join_by_request"] = True
         chat.update(
             {
                 "accent_color_id": 0,

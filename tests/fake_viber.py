@@ -50,6 +50,7 @@ import hmac
 import itertools
 import json
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -57,6 +58,9 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
+
+# every fake made in this process, so a test can read what its people wrote (tests/log_watch.py)
+INSTANCES: weakref.WeakSet[FakeViber] = weakref.WeakSet()
 
 JSON = dict[str, Any]
 
@@ -267,6 +271,7 @@ class FakeViber:
     """In-memory Viber world plus a REST API server and a webhook client for it."""
 
     def __init__(self, auth_token: str = DEFAULT_AUTH_TOKEN) -> None:
+        INSTANCES.add(self)
         self.auth_token = auth_token
         self.url = ""  # REST base, e.g. http://127.0.0.1:PORT/pa
         self.base_url = ""  # the server root; hosted media lives under /media

@@ -13,6 +13,7 @@ import pytest
 
 from bridge.faq.catalog import FaqCatalog
 from bridge.texts import Texts
+from tests.buttons import action_of, pick, sealed, telegram_data, viber_bodies
 from tests.harness import JSON
 from tests.viber_harness import ViberScene, viber_bridge
 
@@ -38,10 +39,14 @@ def buttons(message: JSON) -> list[tuple[str, str]]:
     return [(b["text"], b.get("callback_data") or b.get("url", "")) for row in rows for b in row]
 
 
-async def press(scene: ViberScene, user: JSON, message: JSON, data: str) -> JSON:
-    """Press a customer button on a Telegram message; returns the message as it is once the
-    bot has shown what the button leads to (edited in place)."""
+async def press(
+    scene: ViberScene, user: JSON, message: JSON, action: str, value: str | None = None
+) -> JSON:
+    """Press the customer button that means `action` on a Telegram message (or send `value`
+    as its data); returns the message as it is once the bot has shown what the button leads
+    to (edited in place)."""
     fake = scene.fake
+    data = value if value is not None else pick(telegram_data(message), action)
     before = len(fake.calls)
     await scene.deliver(fake.callback_query(user, message, data))
     await fake.wait_for(
@@ -65,19 +70,20 @@ async def test_telegram_faq_navigation_back_and_stale_buttons(scene: ViberScene)
     assert labels[: len(CATALOG.categories)] == [c.title.uk for c in CATALOG.categories]
     assert TEXTS.get("operator_button", "uk") in labels
 
-    shown = await press(scene, user, menu, f"h:c:{FIRST.id}")
+    shown = await press(scene, user, menu, f"c:{FIRST.id}")
     assert shown["text"] == TEXTS.get("category_prompt", "uk", category=FIRST.title.uk)
     assert [label for label, _ in buttons(shown)][:-1] == [e.question.uk for e in FIRST.entries]
 
-    shown = await press(scene, user, shown, f"h:q:{FIRST.id}:{ENTRY.id}")
+    shown = await press(scene, user, shown, f"q:{FIRST.id}:{ENTRY.id}")
     assert ENTRY.answer.uk in shown["text"]
-    assert (f"h:y:{FIRST.id}:{ENTRY.id}") in [data for _, data in buttons(shown)]
+    assert f"y:{FIRST.id}:{ENTRY.id}" in [action_of(data) for data in telegram_data(shown)]
     if ENTRY.link:
         assert ENTRY.link.url in [data for _, data in buttons(shown)]
 
-    shown = await press(scene, user, shown, f"h:c:{FIRST.id}")  # Back
+    shown = await press(scene, user, shown, f"c:{FIRST.id}")  # Back
     assert shown["text"].startswith(FIRST.title.uk)
-    shown = await press(scene, user, shown, "h:q:gone:entry")  # a stale button
+    stale = sealed("telegram", user["id"], "q:gone:entry", "h:")  # shown before the FAQ changed
+    shown = await press(scene, user, shown, "", stale)
     assert shown["text"] == TEXTS.get("menu_outdated", "uk")
     assert not any("Browser" in t.name for t in scene.fake.topics.values())  # nothing relayed
 
@@ -88,7 +94,7 @@ async def test_talk_to_an_operator_opens_a_conversation(scene: ViberScene) -> No
         user, text="/help", entities=[{"type": "bot_command", "offset": 0, "length": 5}]
     )
     menu = (await scene.in_chat(user, text=TEXTS.get("menu_title", "en")))[0]
-    shown = await press(scene, user, menu, "h:op")
+    shown = await press(scene, user, menu, "op")
     assert shown["text"] == TEXTS.get("ask_prompt", "en")
     topic = await scene.topic_of(user)
     await scene.shows(topic, "💬 The customer asked to talk to an operator.")
@@ -119,7 +125,7 @@ async def test_a_close_match_offers_the_answer_and_still_relays(
         ]
     )
     assert ENTRY.question.uk in note[0]["text"]
-    await press(scene, user, offer[0], f"h:y:{FIRST.id}:{ENTRY.id}")
+    await press(scene, user, offer[0], f"y:{FIRST.id}:{ENTRY.id}")
     await scene.in_topic(topic, text="👍 The customer said the FAQ answer helped.")
 
 
@@ -198,7 +204,7 @@ async def test_language_is_detected_and_can_be_switched(scene: ViberScene) -> No
         user, text="/language", entities=[{"type": "bot_command", "offset": 0, "length": 9}]
     )
     choice = (await scene.in_chat(user, text=TEXTS.get("language_choose", "uk")))[0]
-    shown = await press(scene, user, choice, "h:lang:en")
+    shown = await press(scene, user, choice, "lang:en")
     assert shown["text"] == TEXTS.get("language_set", "en")
     await scene.customer_says(user, text="a question")
     topic = await scene.topic_of(user)
@@ -237,30 +243,30 @@ async def test_viber_welcome_menu_navigation_and_offline(scene: ViberScene) -> N
     user = viber.add_user("Viber Browser", language="en")
     status, body = await viber.send_callback(viber.conversation_started(user))
     assert status == 200
-    actions = [b["ActionBody"] for b in json.loads(body)["keyboard"]["Buttons"]]
-    assert f"bridge:c:{FIRST.id}" in actions
-    assert "bridge:op" in actions
+    welcome = viber_bodies(json.loads(body)["keyboard"])
+    assert f"c:{FIRST.id}" in [action_of(v) for v in welcome]
+    assert "op" in [action_of(v) for v in welcome]
 
-    await scene.customer_sends(user, viber.text(f"bridge:c:{FIRST.id}"))
+    await scene.customer_sends(user, viber.text(pick(welcome, f"c:{FIRST.id}")))
     category = (
         await scene.received(user, text=TEXTS.get("category_prompt", "en", category=FIRST.title.en))
     )[0]
-    asked = [b["ActionBody"] for b in category["keyboard"]["Buttons"]]
-    assert f"bridge:q:{FIRST.id}:{ENTRY.id}" in asked
-    await scene.customer_sends(user, viber.text(f"bridge:q:{FIRST.id}:{ENTRY.id}"))
+    asked = viber_bodies(category["keyboard"])
+    await scene.customer_sends(user, viber.text(pick(asked, f"q:{FIRST.id}:{ENTRY.id}")))
     answer = await scene.viber.wait_for(
         lambda: [m for m in viber.received(user["id"]) if ENTRY.answer.en in m.get("text", "")]
     )
-    follow = [b["ActionBody"] for b in answer[0]["keyboard"]["Buttons"]]
-    assert f"bridge:y:{FIRST.id}:{ENTRY.id}" in follow
+    follow = viber_bodies(answer[0]["keyboard"])
+    assert f"y:{FIRST.id}:{ENTRY.id}" in [action_of(v) for v in follow]
     assert not any(
         "Viber Browser" in t.name for t in scene.fake.topics.values()
     )  # browsing is not relayed
 
-    await scene.customer_sends(user, viber.text("bridge:q:gone:entry"))  # a stale button
-    await scene.received(user, text=TEXTS.get("menu_outdated", "en"))
+    stale = sealed("viber", user["id"], "q:gone:entry", "bridge:")  # shown before a change
+    await scene.customer_sends(user, viber.text(stale))
+    menu = (await scene.received(user, text=TEXTS.get("menu_outdated", "en")))[0]
 
-    await scene.customer_sends(user, viber.text("bridge:op"))
+    await scene.customer_sends(user, viber.text(pick(viber_bodies(menu["keyboard"]), "op")))
     await scene.received(user, text=TEXTS.get("ask_prompt", "en"))
     topic = await scene.viber_topic(user)
     await scene.shows(topic, "💬 The customer asked to talk to an operator.")

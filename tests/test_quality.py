@@ -18,6 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.texts import Texts
+from tests.buttons import action_of
 from tests.harness import JSON, ON_POSTGRES, SOURCE_ROOT, database_url
 from tests.viber_harness import ViberScene, viber_bridge
 
@@ -89,7 +90,7 @@ async def close_and_rate(
     await scene.operator_says(topic, **command("/close"))
     closing = await closing_message(scene, user, before)
     star_buttons = buttons(closing)  # the message is edited in place once a star is pressed
-    choice = next(b for b in star_buttons if b.endswith(f":{stars}"))
+    choice = next(b for b in star_buttons if action_of(b).endswith(f":{stars}"))
     await scene.deliver(scene.fake.callback_query(user, closing, choice))
     return closing, star_buttons
 
@@ -253,7 +254,7 @@ async def test_ratings_comment_double_and_late_presses(scene: ViberScene) -> Non
     old_stars = buttons(old_closing)
     await scene.customer_says(late_user, text="one more question")  # a new conversation
     await scene.in_topic(late_topic, text="🆕 Conversation #2 started.\n\none more question")
-    old = next(b for b in old_stars if b.endswith(":5"))
+    old = next(b for b in old_stars if action_of(b).endswith(":5"))
     await scene.deliver(scene.fake.callback_query(late_user, old_closing, old))
     await scene.in_topic(
         late_topic,

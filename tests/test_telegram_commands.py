@@ -12,6 +12,7 @@ from bridge.texts import Texts
 from bridge.topic_names import STATE_MARKERS
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, TOKEN, Scene, running_bridge
+from tests.log_watch import LogWatch
 
 TEXTS = Texts.shipped("uk")
 CLOSED_UK = f"{TEXTS.get('closed', 'uk')}\n\n{TEXTS.get('rate_prompt', 'uk')}"
@@ -205,3 +206,54 @@ async def test_start_greets_without_opening_a_topic(scene: Scene) -> None:
     )
     await scene.in_chat(user, text=Texts.shipped("uk").get("greeting", "en"))
     assert len(scene.fake.topics) == topics_before
+
+
+def typed(text: str) -> dict[str, object]:
+    word = text.split()[0]
+    return {"text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(word)}]}
+
+
+async def test_commands_from_outside_the_group_do_nothing(scene: Scene) -> None:
+    """A discussion or public group lets people who are not members write: their commands
+    must not close, ban or answer for the team."""
+    fake = scene.fake
+    user, topic = await new_customer(scene, "Guarded Commands")
+    outsider = fake.add_user("Passer By")
+    fake.set_member_status(outsider["id"], "left")
+    told = len(fake.sent_by_bot(user["id"]))
+    await scene.settled()
+    posted = len(fake.sent_by_bot(scene.group, topic))
+    for text in ("/close", "/ban", "/wait 5", "/stats", "/queue"):
+        await scene.deliver(fake.operator_message(outsider, topic, **typed(text)))
+    await scene.settled()
+    assert not fake.topics[topic].closed
+    assert len(fake.sent_by_bot(user["id"])) == told  # the customer was told nothing
+    assert len(fake.sent_by_bot(scene.group, topic)) == posted  # no answer, note or report
+    await scene.customer_says(user, text="Guarded Commands is still heard")
+    await scene.shows(topic, "Guarded Commands is still heard")
+
+    anonymous_admin = {"id": 1087968824, "is_bot": True, "first_name": "Group"}
+    group_chat = {"id": scene.group, "type": "supergroup", "title": fake.group_title}
+    await scene.deliver(
+        fake.operator_message(anonymous_admin, topic, sender_chat=group_chat, **typed("/close"))
+    )
+    await scene.in_chat(user, text=CLOSED_UK)  # an anonymous admin is the group itself
+
+
+async def test_a_public_operator_group_is_warned_about(
+    tmp_path: Path, logs_keep_secrets: LogWatch
+) -> None:
+    fake = FakeTelegram(TOKEN)
+    fake.group_username = "insurer_support_team"
+    await fake.start()
+    try:
+        async with running_bridge(fake, tmp_path / "bridge.db", webhook=True):
+            pass
+    finally:
+        await fake.stop()
+    warnings = [
+        line for line in logs_keep_secrets.lines() if "is public (@insurer_support_team)" in line
+    ]
+    assert len(warnings) == 1, logs_keep_secrets.lines()
+    assert "anyone can join it and read what customers write" in warnings[0]
+    assert "make it private" in warnings[0]

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from bridge.texts import Texts
+from tests.buttons import action_of
 from tests.harness import JSON
 from tests.viber_harness import ViberScene, viber_bridge
 
@@ -47,7 +48,7 @@ async def test_conversation_started_gets_the_welcome_with_keyboard(scene: ViberS
     assert welcome["text"] == TEXTS.get("greeting", "en")
     assert welcome["sender"]["name"] == "Insurance Support"
     actions = [button["ActionBody"] for button in welcome["keyboard"]["Buttons"]]
-    assert "bridge:op" in actions
+    assert "op" in [action_of(a) for a in actions]
     assert scene.viber.welcome_errors == []
 
 

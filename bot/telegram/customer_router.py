@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 from bot.telegram.mappers import incoming, profile_of
 from bot.telegram.screens import HELP_PREFIX
+from bridge.button_seal import ButtonSeal, customer_key
 from bridge.commands import (
     CustomerEdited,
     CustomerPressed,
@@ -42,7 +43,7 @@ RELAYABLE = frozenset(
 )
 
 
-def customer_router() -> Router:
+def customer_router(seal: ButtonSeal) -> Router:
     router = Router(name="customers")
     router.message.filter(F.chat.type == "private", F.from_user.is_bot.is_(False))
     router.edited_message.filter(F.chat.type == "private")
@@ -65,7 +66,9 @@ def customer_router() -> Router:
     @router.callback_query(F.data.startswith(HELP_PREFIX), F.message.chat.type == "private")
     async def help_button(query: CallbackQuery) -> CustomerPressed:
         """FAQ navigation edits the menu in place; nothing is relayed."""
-        action = (query.data or "").removeprefix(HELP_PREFIX)
+        sealed = (query.data or "").removeprefix(HELP_PREFIX)
+        key = customer_key(Platform.TELEGRAM, str(query.from_user.id))
+        action = seal.open(key, sealed) or ""  # not theirs, or not ours: the current menu
         shown = query.message.message_id if isinstance(query.message, Message) else None
         return CustomerPressed(
             profile_of(query.from_user),

@@ -10,7 +10,8 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot.reports import Reports
 from bot.telegram.calls import call
-from bot.telegram.operator_router import is_operator
+from bot.telegram.membership import Membership
+from bot.telegram.operator_router import counts_as_operator
 from bridge.stats import format_report
 from bridge.waiting import WaitingWatch
 
@@ -22,15 +23,17 @@ def group_router(operator_chat_id: int) -> Router:
     router.message.filter(F.chat.id == operator_chat_id)
 
     @router.message(Command("queue"))
-    async def queue(message: Message, waiting: WaitingWatch) -> None:
-        if not is_operator(message, operator_chat_id):
+    async def queue(message: Message, waiting: WaitingWatch, membership: Membership) -> None:
+        if not await counts_as_operator(message, operator_chat_id, membership):
             return
         text = waiting.render_queue(await waiting.queue())
         await call(lambda: message.reply(text, parse_mode="HTML", disable_web_page_preview=True))
 
     @router.message(Command("stats"))
-    async def stats(message: Message, command: CommandObject, reports: Reports) -> None:
-        if not is_operator(message, operator_chat_id):
+    async def stats(
+        message: Message, command: CommandObject, reports: Reports, membership: Membership
+    ) -> None:
+        if not await counts_as_operator(message, operator_chat_id, membership):
             return
         name = (command.args or "7d").strip().lower()
         try:

@@ -1,7 +1,8 @@
 """Who may act as an operator: members of the operator group, checked with a short cache.
 
 Anyone who can see a card can press its buttons only if they are in the group, but a message
-forwarded elsewhere keeps its buttons: presses from outside must do nothing.
+forwarded elsewhere keeps its buttons, and a group can let outsiders write (a discussion group,
+a public one): presses and commands from outside must do nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 import time
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 
 log = logging.getLogger(__name__)
 
@@ -22,18 +23,26 @@ class Membership:
         self._bot = bot
         self._chat_id = chat_id
         self._ttl = ttl_seconds
-        self._known: dict[int, tuple[bool, float]] = {}
+        self._known: dict[int, tuple[bool, float]] = {}  # user id → (member, fresh until)
 
     async def is_member(self, user_id: int) -> bool:
+        """Asks Telegram at most every `ttl_seconds` per user. When Telegram cannot answer
+        now, the last answer stands (an operator is not locked out by an outage); someone
+        never seen is an outsider."""
         cached = self._known.get(user_id)
         now = time.monotonic()
         if cached is not None and cached[1] > now:
             return cached[0]
         try:
             member = await self._bot.get_chat_member(self._chat_id, user_id)
-        except TelegramAPIError as error:
-            log.info("membership of %s not known (%s); treated as outsider", user_id, error.message)
+        except (TelegramBadRequest, TelegramForbiddenError) as error:  # not a participant
+            log.info("user %s is not in the operator group (%s)", user_id, error.message)
+            self._known[user_id] = (False, now + self._ttl)
             return False
+        except TelegramAPIError as error:
+            known = cached[0] if cached is not None else False
+            log.info("membership of %s not checked (%s); kept: %s", user_id, error.message, known)
+            return known
         status = str(member.status.value if hasattr(member.status, "value") else member.status)
         ok = status in MEMBER_STATUSES or (
             status == "restricted" and bool(getattr(member, "is_member", False))

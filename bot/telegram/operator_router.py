@@ -36,6 +36,23 @@ def is_operator(message: Message, operator_chat_id: int) -> bool:
     return message.from_user is not None and not message.from_user.is_bot
 
 
+async def counts_as_operator(
+    message: Message, operator_chat_id: int, membership: Membership
+) -> bool:
+    """A command counts from a current member of the group (anonymous admins post as the group
+    itself); from anyone else it does nothing, whoever could write there."""
+    if not is_operator(message, operator_chat_id):
+        return False
+    if message.sender_chat is not None or message.from_user is None:
+        return True
+    if await membership.is_member(message.from_user.id):
+        return True
+    log.warning(
+        "a command from %s, who is not in the operator group: ignored", message.from_user.id
+    )
+    return False
+
+
 def operator_router(operator_chat_id: int) -> Router:
     """Maps what operators do in customers' topics to the core's commands; only the FAQ
     menu's navigation (the operator's own keyboard) is answered here and now."""
@@ -46,8 +63,12 @@ def operator_router(operator_chat_id: int) -> Router:
     router.callback_query.filter(F.message.chat.id == operator_chat_id)
 
     @router.message(Command(*[a.value for a in CardAction if a is not CardAction.WAIT]))
-    async def command(message: Message, command: CommandObject) -> OperatorActed | None:
-        if not is_operator(message, operator_chat_id) or message.message_thread_id is None:
+    async def command(
+        message: Message, command: CommandObject, membership: Membership
+    ) -> OperatorActed | None:
+        if message.message_thread_id is None or not await counts_as_operator(
+            message, operator_chat_id, membership
+        ):
             return None
         return OperatorActed(
             message.message_thread_id,
@@ -57,9 +78,13 @@ def operator_router(operator_chat_id: int) -> Router:
         )
 
     @router.message(Command("wait"))
-    async def wait(message: Message, command: CommandObject) -> OperatorActed | None:
+    async def wait(
+        message: Message, command: CommandObject, membership: Membership
+    ) -> OperatorActed | None:
         """/wait [minutes]: tell the customer the question is being looked into."""
-        if not is_operator(message, operator_chat_id) or message.message_thread_id is None:
+        if message.message_thread_id is None or not await counts_as_operator(
+            message, operator_chat_id, membership
+        ):
             return None
         argument = (command.args or "").strip()
         minutes = int(argument) if argument.isdigit() and 0 < int(argument) <= 1440 else None
@@ -75,9 +100,11 @@ def operator_router(operator_chat_id: int) -> Router:
         )
 
     @router.message(Command("faq"))
-    async def faq_menu(message: Message, faq: FaqSource) -> None:
+    async def faq_menu(message: Message, faq: FaqSource, membership: Membership) -> None:
         """/faq: the catalogue as buttons; picking an entry sends it to the customer."""
-        if not is_operator(message, operator_chat_id) or message.message_thread_id is None:
+        if message.message_thread_id is None or not await counts_as_operator(
+            message, operator_chat_id, membership
+        ):
             return
         await call(
             lambda: message.reply("📚 Pick an FAQ answer to send:", reply_markup=faq_keyboard(faq))

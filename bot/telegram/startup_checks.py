@@ -1,9 +1,12 @@
 """Checks at start: is the token valid, is the group a forum, may the bot manage topics?
 
-Each problem ends the start with one sentence saying what to fix.
+Each problem ends the start with one sentence saying what to fix. A public operator group
+works, but shows customers' conversations to whoever finds it: that is warned about.
 """
 
 from __future__ import annotations
+
+import logging
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -14,6 +17,8 @@ from aiogram.exceptions import (
 from aiogram.types import ChatMemberAdministrator, ChatMemberOwner, User
 
 from bridge.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 async def check_token(bot: Bot, api_url: str) -> User:
@@ -44,6 +49,19 @@ async def check_telegram(bot: Bot, operator_chat_id: int, api_url: str) -> User:
         raise ConfigError(
             f"OPERATOR_CHAT_ID {operator_chat_id} is not a forum supergroup: turn on Topics "
             "in the group's settings."
+        )
+    if chat.username:
+        joining = (
+            "anyone can join it and read what customers write"
+            if not chat.join_by_request
+            else "anyone can find it and ask to join"
+        )
+        log.warning(
+            "The operators' group (OPERATOR_CHAT_ID %s) is public (@%s): %s; make it private "
+            "(Group type: Private) in the group's settings.",
+            operator_chat_id,
+            chat.username,
+            joining,
         )
     member = await bot.get_chat_member(operator_chat_id, me.id)
     is_owner = isinstance(member, ChatMemberOwner)

@@ -9,6 +9,7 @@ from typing import Any
 from bot.viber.api import ViberApi
 from bot.viber.keyboards import keyboard
 from bot.viber.outgoing import ViberMessageBuilder
+from bridge.button_seal import ButtonSeal, customer_key
 from bridge.errors import DeliveryFailed, FailureReason
 from bridge.model import Customer, IncomingMessage, Platform, Reply
 from bridge.screens import Screen
@@ -24,15 +25,24 @@ class ViberCustomerChannel:
     free_window: timedelta | None = FREE_WINDOW
 
     def __init__(
-        self, api: ViberApi, builder: ViberMessageBuilder, menu: Callable[[str | None], Screen]
+        self,
+        api: ViberApi,
+        builder: ViberMessageBuilder,
+        menu: Callable[[str | None], Screen],
+        seal: ButtonSeal,
     ) -> None:
         self._api = api
         self._builder = builder
         self._menu = menu
+        self._seal = seal
+
+    def _keyboard(self, customer: Customer, screen: Screen) -> dict[str, Any]:
+        sealer = self._seal.for_screen(customer_key(self.platform, customer.external_id))
+        return keyboard(screen, sealer)
 
     async def _send(self, customer: Customer, message: dict[str, Any]) -> str:
         """Every message carries the main menu, so the customer never loses the keyboard."""
-        with_menu = {**message, "keyboard": keyboard(self._menu(customer.language))}
+        with_menu = {**message, "keyboard": self._keyboard(customer, self._menu(customer.language))}
         return await self._api.send(customer.external_id, with_menu)
 
     async def deliver(
@@ -65,7 +75,9 @@ class ViberCustomerChannel:
         tokens = [await self._send(customer, part) for part in parts[:-1]]
         last = {
             **parts[-1],
-            "keyboard": keyboard(screen if screen.rows else self._menu(customer.language)),
+            "keyboard": self._keyboard(
+                customer, screen if screen.rows else self._menu(customer.language)
+            ),
         }
         tokens.append(await self._api.send(customer.external_id, last))
         return tokens[0]

@@ -19,6 +19,7 @@ from viberbot.api.viber_requests import (
 from bot.viber.api import ViberApi
 from bot.viber.keyboards import ACTION_PREFIX, keyboard
 from bot.viber.mappers import incoming, profile_of
+from bridge.button_seal import ButtonSeal, customer_key
 from bridge.commands import (
     Command,
     CustomerPressed,
@@ -40,8 +41,15 @@ class ViberEvents:
     (Viber shows the welcome only when it comes back in that callback's response)."""
 
     def __init__(
-        self, api: ViberApi, screens: Screens, faq: FaqSource, texts: Texts, parser: Api
+        self,
+        api: ViberApi,
+        screens: Screens,
+        faq: FaqSource,
+        texts: Texts,
+        parser: Api,
+        seal: ButtonSeal,
     ) -> None:
+        self._seal = seal
         self._api = api
         self._screens = screens
         self._faq = faq
@@ -62,8 +70,11 @@ class ViberEvents:
             message = incoming(profile.external_id, request.message_token, request.message, raw)
             text = message.text or ""
             if message.kind is ContentKind.TEXT and text.startswith(ACTION_PREFIX):
-                return CustomerPressed(profile, text.removeprefix(ACTION_PREFIX))
-            return CustomerWrote(profile, message)
+                key = customer_key(Platform.VIBER, profile.external_id)
+                action = self._seal.open(key, text.removeprefix(ACTION_PREFIX))
+                if action is not None:
+                    return CustomerPressed(profile, action)
+            return CustomerWrote(profile, message)  # typed text, or a button not theirs
         if isinstance(request, ViberSubscribedRequest):
             return CustomerReachability(Platform.VIBER, str(request.user.id), None)
         if isinstance(request, ViberUnsubscribedRequest):
@@ -82,7 +93,7 @@ class ViberEvents:
             )
         return None
 
-    def welcome(self, language: str | None) -> dict[str, Any]:
+    def welcome(self, user_id: str, language: str | None) -> dict[str, Any]:
         """Viber's welcome message: returned in the response to `conversation_started`."""
         chosen = self._texts.language_for(language)
         screen = self._screens.menu(self._faq.catalog, chosen, "greeting")
@@ -90,5 +101,7 @@ class ViberEvents:
             "sender": self._api.sender,
             "type": "text",
             "text": screen.text,
-            "keyboard": keyboard(screen),
+            "keyboard": keyboard(
+                screen, self._seal.for_screen(customer_key(Platform.VIBER, user_id))
+            ),
         }

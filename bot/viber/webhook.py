@@ -118,7 +118,7 @@ def viber_webhook(
                 return not_stored(f"Viber {event} callback", error)
             return web.json_response({})
         if isinstance(parsed, ViberConversationStartedRequest):
-            return web.json_response(events.welcome(parsed.user.language))
+            return web.json_response(events.welcome(str(parsed.user.id), parsed.user.language))
         return web.json_response({})
 
     return receive
