@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.buttons import action_of
 from tests.harness import JSON, SOURCE_ROOT, database_url
 from tests.stored_rows import Rows, all_rows, cell_text, cells_with
 from tests.viber_harness import ViberScene, viber_bridge
@@ -85,7 +86,10 @@ def command(text: str) -> JSON:
 def stars(message: JSON, count: int) -> str | None:
     rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
     data = [b.get("callback_data", "") for row in rows for b in row]
-    return next((d for d in data if d.startswith("h:rate:") and d.endswith(f":{count}")), None)
+    actions = {action_of(d): d for d in data}
+    return next(
+        (d for a, d in actions.items() if a.startswith("rate:") and a.endswith(f":{count}")), None
+    )
 
 
 async def story(

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.storage.tables import ConversationRow, CustomerRow, MessageLinkRow
+from tests.buttons import action_of
 from tests.harness import JSON, eventually
 from tests.stored_rows import all_rows, holding
 from tests.viber_harness import ViberScene, viber_bridge
@@ -44,7 +45,10 @@ def stars(message: JSON, count: int) -> str | None:
     """The callback data of the message's button that gives `count` stars, if it has one."""
     rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
     data = [b.get("callback_data", "") for row in rows for b in row]
-    return next((d for d in data if d.startswith("h:rate:") and d.endswith(f":{count}")), None)
+    actions = {action_of(d): d for d in data}
+    return next(
+        (d for a, d in actions.items() if a.startswith("rate:") and a.endswith(f":{count}")), None
+    )
 
 
 async def stats(scene: ViberScene, period: str) -> list[str]:
