@@ -987,7 +987,7 @@ class FakeTelegram:
         wait = max((w.wait(now, count) for w in self._flood_windows(call)), default=0.0)
         if wait > 0:
             self.flood_refusals.append(call)
-            retry_after = max(1, math.ceil(wait))
+            retry_after = max(1, math.ceil(round(wait, 6)))  # 40.0000000001 s is 40 s
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     def _charge(self, call: Call, result: Any) -> None:
