@@ -2,12 +2,15 @@
 
 Order holds per lane (a conversation): a lane's next delivery waits until the one before it
 was sent. Between lanes of a group, a scarce slot goes to words first, then notes and topic
-changes, oldest first; cosmetics (coalesced topic names, reactions) go only while the budget
-has room to spare. Under pressure a lane's waiting texts are merged into one post.
+changes, and within a class to the lane served least recently (oldest first among lanes not
+served yet), so a customer who floods gets one turn in as many as there are others waiting.
+Cosmetics (coalesced topic names, reactions) go only while the budget has room to spare.
+Under pressure a lane's waiting texts are merged into one post.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +50,8 @@ class Pending:
         self._lanes: dict[str, dict[int, OutboxItem]] = {}  # words and notes, ascending ids
         self._cosmetics: dict[int, OutboxItem] = {}
         self.prepared: set[int] = set()  # held deliveries whose topic was seen to already
+        self._turns = itertools.count()
+        self._served: dict[str, int] = {}  # lane → the turn it was last chosen in
 
     def __len__(self) -> int:
         return len(self._items)
@@ -79,6 +84,7 @@ class Pending:
             lane.pop(item_id, None)
             if not lane:
                 del self._lanes[item.lane]
+                self._served.pop(item.lane, None)  # back with new words: first in line
 
     def discard(self, ids: Iterable[int]) -> None:
         for item_id in ids:
@@ -122,7 +128,8 @@ class Pending:
         heads = [next(iter(lane.values())) for lane in self._lanes.values()]
         ready = [h for h in heads if h.lane not in busy and h.not_before <= now]
         if ready:
-            head = min(ready, key=lambda h: (h.priority, h.id))
+            head = min(ready, key=lambda h: (h.priority, self._served.get(h.lane, -1), h.id))
+            self._served[head.lane] = next(self._turns)
             under_pressure = free is not None and free <= reserve
             if under_pressure and head.kind == PostWords.kind:
                 return Choice(merged(list(self._lanes[head.lane].values()), now))
