@@ -15,7 +15,7 @@ from viberbot.api.viber_requests import ViberConversationStartedRequest
 
 from bot.intake_health import INTAKE
 from bot.viber.events import ViberEvents
-from bot.web import not_stored
+from bot.web import header_bytes, not_stored
 from bridge.inbox import Inbox
 from bridge.lane_names import customer_lane
 from bridge.model import Platform
@@ -81,9 +81,9 @@ def viber_webhook(
 
     async def receive(request: web.Request) -> web.Response:
         body = await request.read()
-        given = request.headers.get(SIGNATURE_HEADER, "")
-        expected = hmac.new(key, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
+        given = header_bytes(request, SIGNATURE_HEADER).lower()
+        expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+        if not hmac.compare_digest(given, expected):
             log.warning("Viber callback with a missing or wrong signature from %s", request.remote)
             return web.json_response({"error": "wrong signature"}, status=403)
         try:
