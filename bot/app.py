@@ -302,6 +302,7 @@ class Application:
                     events,
                     inbox,
                     settings.webhook_wait_seconds,
+                    self.clock.now,
                 ),
             )
             app.router.add_routes(media_endpoint(media_links, bot))
