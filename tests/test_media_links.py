@@ -243,6 +243,25 @@ async def test_a_large_file_is_streamed_and_a_link_fetches_at_most_twice_at_once
     assert fake.downloads_of(file_id) - before == 2
 
 
+async def test_clients_that_leave_mid_file_give_their_turn_back(scene: ViberScene) -> None:
+    fake = scene.fake
+    received, file_id = await published(
+        scene, "leaving", **document(scene, "manual.bin", BIG, "application/octet-stream")
+    )
+    url = received["media"]
+    fake.hold_downloads(after_bytes=MB)
+    try:
+        for _ in range(2):  # both turns of the link, each left after the first megabyte
+            async with aiohttp.ClientSession() as http, http.get(url) as response:
+                assert await response.content.readexactly(MB) == BIG[:MB]
+    finally:
+        fake.release_downloads()  # the bridge writes on, finds the clients gone, lets go
+    before = fake.downloads_of(file_id)
+    answers = await asyncio.gather(get(url), get(url))
+    assert [(status, body == BIG) for status, _, body in answers] == [(200, True)] * 2
+    assert fake.downloads_of(file_id) - before == 2
+
+
 # ---------------------------------------------------------------------- when Telegram fails
 
 
