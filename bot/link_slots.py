@@ -47,8 +47,3 @@ class LinkSlots:
             link.users -= 1
             if link.users == 0:
                 del self._links[key]
-
-    @property
-    def busy_links(self) -> int:
-        """Links with a request waiting or fetching (for tests and curiosity)."""
-        return len(self._links)
