@@ -306,9 +306,10 @@ class Application:
                     events,
                     inbox,
                     settings.webhook_wait_seconds,
+                    self.clock.now,
                 ),
             )
-            app.router.add_routes(media_endpoint(media_links, bot))
+            app.router.add_routes(media_endpoint(media_links, bot, http))
             api = viber_api
             checks["viber"] = lambda: api.call("get_account_info", {})
         checks["intake"] = app[INTAKE].check

@@ -50,14 +50,27 @@ def not_stored(what: str, error: Exception) -> web.Response:
     return web.json_response({"error": "not stored, deliver it again later"}, status=503)
 
 
+def header_bytes(request: web.Request, name: str) -> bytes:
+    """A header's value exactly as it arrived (b"" when absent).
+
+    aiohttp decodes header bytes that are not UTF-8 into lone surrogates, which `str.encode`
+    refuses (a 500 for a garbage secret); secrets are compared as the bytes that were sent.
+    """
+    wanted = name.lower().encode()
+    for raw_name, raw_value in request.raw_headers:
+        if raw_name.lower() == wanted:
+            return raw_value.strip()
+    return b""
+
+
 def telegram_webhook(
     bot: Bot, secret: str, handle: Callable[[Update, dict[str, Any]], Awaitable[None]]
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Check the secret in constant time, parse, handle, then answer 200."""
+    expected = secret.encode()
 
     async def receive(request: web.Request) -> web.Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), secret.encode()):
+        if not hmac.compare_digest(header_bytes(request, SECRET_HEADER), expected):
             log.warning("Telegram webhook call with a wrong secret from %s", request.remote)
             return web.json_response({"error": "wrong secret token"}, status=401)
         try:

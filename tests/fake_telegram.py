@@ -309,6 +309,10 @@ NGINX_REASONS: dict[int, str] = {
 }
 # The name outage() gives the file download endpoint (/file/bot<token>/<path>).
 FILE_ENDPOINT = "file"
+# "Bots can currently download files of up to 20MB in size" (Bot API, getFile); getFile of a
+# larger file answers 400 "Bad Request: file is too big".
+DOWNLOAD_LIMIT = 20 * 1024 * 1024
+FILE_CHUNK = 64 * 1024
 # Telegram's redelivery to a failing webhook: the first pause, doubled up to the cap.
 REDELIVERY_FIRST_PAUSE = 0.05
 REDELIVERY_MAX_PAUSE = 1.0
@@ -715,7 +719,10 @@ class FakeTelegram:
         self.callback_answers: dict[str, JSON] = {}
         self.calls: list[Call] = []
         self.server_errors: list[str] = []
-        self.downloads: list[str] = []
+        self.downloads: list[str] = []  # file paths, one per GET of the file server
+        self._held_after: int | None = None  # hold_downloads(): bytes sent before holding
+        self._downloads_released = asyncio.Event()
+        self._cuts: list[int] = []  # cut_downloads(): bytes sent before each drop
         self._failures: list[_Failure] = []
         self._delays: list[_Delay] = []
         self._outage: _Outage | None = None
@@ -764,6 +771,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         """Release long polls and shut the server down."""
         self._closing = True
+        self._downloads_released.set()
         self._changed()
         if self._client is not None:
             await self._client.close()
@@ -908,7 +916,36 @@ class FakeTelegram:
         stored = next((f for f in self.files.values() if f.file_path == path), None)
         if stored is None:
             return web.json_response(ApiError(404, "Not Found").payload(), status=404)
-        return web.Response(body=stored.data, content_type="application/octet-stream")
+        if self._held_after is None and not self._cuts:
+            return web.Response(body=stored.data, content_type="application/octet-stream")
+        return await self._send_file_slowly(request, stored.data)
+
+    async def _send_file_slowly(self, request: web.Request, data: bytes) -> web.StreamResponse:
+        """The file in chunks, held or cut off part-way as hold_downloads/cut_downloads say."""
+        cut = self._cuts.pop(0) if self._cuts else None
+        held = self._held_after
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.content_length = len(data)
+        await response.prepare(request)
+        stop_at = min(len(data), cut if cut is not None else held if held is not None else 0)
+        try:
+            for start in range(0, stop_at, FILE_CHUNK):
+                await response.write(data[start : min(start + FILE_CHUNK, stop_at)])
+            if cut is not None:
+                if request.transport is not None:
+                    request.transport.close()  # the connection drops mid-file
+                return response
+            if held is not None:
+                self._changed()
+                await self._downloads_released.wait()
+            for start in range(stop_at, len(data), FILE_CHUNK):
+                await response.write(data[start : start + FILE_CHUNK])
+            await response.write_eof()
+        except ConnectionError:  # the client left; nothing to tell it
+            pass
+        finally:
+            self._changed()
+        return response
 
     def _maybe_fail(self, method: str, params: JSON) -> None:
         for failure in self._failures:
@@ -1166,6 +1203,30 @@ class FakeTelegram:
         so a client that gave up still finds the message sent later (as with real Telegram).
         """
         self._delays.append(_Delay(method.lower(), seconds, times, when))
+
+    def hold_downloads(self, *, after_bytes: int = 0) -> None:
+        """From now on the file server sends the headers (with Content-Length) and the first
+        ``after_bytes`` of each file, then holds the rest until :meth:`release_downloads` (or
+        stop): a slow file server, and a way to see whether a client passes bytes on as they
+        come."""
+        self._held_after = after_bytes
+        self._downloads_released = asyncio.Event()
+        self._changed()
+
+    def release_downloads(self) -> None:
+        """Let held downloads finish; new ones are served at once again."""
+        self._held_after = None
+        self._downloads_released.set()
+        self._changed()
+
+    def cut_downloads(self, *, after_bytes: int, times: int = 1) -> None:
+        """The next ``times`` downloads send the headers (with the full Content-Length) and
+        ``after_bytes`` bytes, then the connection drops: a file server that dies mid-file."""
+        self._cuts.extend([after_bytes] * times)
+
+    def downloads_of(self, file_id: str) -> int:
+        """How many times the file server was asked for this file (failed GETs included)."""
+        return self.downloads.count(self.files[file_id].file_path)
 
     # ------------------------------------------------------------------ media factories
 
@@ -2583,4 +2644,6 @@ class FakeTelegram:
         stored = self.files.get(str(r.params.get("file_id") or ""))
         if stored is None:
             raise bad("invalid file_id")
+        if len(stored.data) > DOWNLOAD_LIMIT:
+            raise bad("file is too big")
         return stored.as_api()

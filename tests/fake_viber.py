@@ -33,6 +33,10 @@ Behaviour worth knowing (documented in the Viber REST bot API unless noted):
   the account's status, e.g. ``23 "freeMessagesExceeded"`` once the free out-of-session
   messages of the month are used up or ``24 "noBalance"`` for a billable bot without balance
   (status names from the REST API's error code table).
+* Every callback carries ``timestamp`` in epoch milliseconds, from the clock the fake was given
+  (``FakeViber(now=...)``; real time by default), so a test that moves the app's clock moves
+  Viber's with it.  :meth:`FakeViber.sent_at` dates a copy of a callback, e.g. to replay one
+  recorded hours ago.
 * Outages (:meth:`FakeViber.outage`): the REST front answers HTTP 502 with nginx's HTML page
   instead of Viber's JSON, and nothing is performed (not part of Viber's docs: what a gateway
   in front of any service sends).
@@ -53,6 +57,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -248,8 +253,13 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
+def epoch_ms(moment: datetime) -> int:
+    """A moment as Viber writes it in a callback's ``timestamp``: epoch milliseconds."""
+    return int(moment.timestamp() * 1000)
+
+
+def _real_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _is_str(value: Any) -> bool:
@@ -270,9 +280,14 @@ def _is_url(value: Any) -> bool:
 class FakeViber:
     """In-memory Viber world plus a REST API server and a webhook client for it."""
 
-    def __init__(self, auth_token: str = DEFAULT_AUTH_TOKEN) -> None:
+    def __init__(
+        self, auth_token: str = DEFAULT_AUTH_TOKEN, *, now: Callable[[], datetime] = _real_now
+    ) -> None:
         INSTANCES.add(self)
         self.auth_token = auth_token
+        # The world's clock: callbacks are stamped with it. A test that moves the app's clock
+        # passes the same one, as Viber and the bridge share real time.
+        self.now = now
         self.url = ""  # REST base, e.g. http://127.0.0.1:PORT/pa
         self.base_url = ""  # the server root; hosted media lives under /media
         self.account_name = "Support Bridge"
@@ -480,7 +495,7 @@ class FakeViber:
             url,
             {
                 "event": "webhook",
-                "timestamp": _now_ms(),
+                "timestamp": epoch_ms(self.now()),
                 "chat_hostname": CHAT_HOSTNAME,
                 "message_token": self._new_token(),
             },
@@ -582,7 +597,7 @@ class FakeViber:
                 "id": user_id,
                 "online_status": 1,
                 "online_status_message": "offline",
-                "last_online": _now_ms(),
+                "last_online": epoch_ms(self.now()),
             }
             for user_id in ids
             if user_id in self.users
@@ -761,7 +776,7 @@ class FakeViber:
     def _event_base(self, event: str, message_token: int | None = None) -> JSON:
         return {
             "event": event,
-            "timestamp": _now_ms(),
+            "timestamp": epoch_ms(self.now()),
             "chat_hostname": CHAT_HOSTNAME,
             "message_token": message_token if message_token is not None else self._new_token(),
         }
@@ -852,6 +867,11 @@ class FakeViber:
 
     def failed(self, user_id: str, message_token: int, desc: str = MEDIA_FAILED_DESC) -> JSON:
         return {**self._event_base("failed", message_token), "user_id": user_id, "desc": desc}
+
+    def sent_at(self, event: JSON, moment: datetime) -> JSON:
+        """A copy of ``event`` stamped ``moment``: a callback recorded then and sent again now
+        (a replay), or one from a clock far ahead."""
+        return {**copy.deepcopy(event), "timestamp": epoch_ms(moment)}
 
     # ------------------------------------------------------------------ sending callbacks
 

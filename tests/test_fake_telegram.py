@@ -41,7 +41,7 @@ from aiogram.types import (
     Update,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import ClientResponseError, ClientSession, web
+from aiohttp import ClientPayloadError, ClientResponseError, ClientSession, web
 
 try:
     from tests.fake_telegram import FLOOD_METHODS, MESSAGE_METHODS, PRIVATE_KEYS, FakeTelegram
@@ -776,6 +776,46 @@ async def test_outage_variants(fake: FakeTelegram, bot: Bot) -> None:
     fake.end_outage()
     assert (await bot.send_message(user["id"], "back")).text == "back"
     assert [m["text"] for m in fake.sent_by_bot(user["id"])] == ["back"]
+
+
+# ---------------------------------------------------------------------- the file server
+
+
+async def test_large_files_held_and_cut_downloads(fake: FakeTelegram, bot: Bot) -> None:
+    """A 19 MB file downloads whole and is counted; a held download sends its first bytes and
+    waits; a cut one drops the connection short of its Content-Length; getFile refuses a file
+    over 20 MB with Telegram's words."""
+    big = bytes(range(256)) * (19 * 4096)  # 19 MiB
+    document = fake.document("big.bin", big, "application/octet-stream")
+    file_id = document["file_id"]
+    stored = await bot.get_file(file_id)
+    url = f"{fake.url}/file/bot{fake.token}/{stored.file_path}"
+    async with ClientSession() as http:
+        async with http.get(url) as answer:
+            assert (answer.content_length, await answer.read()) == (len(big), big)
+        assert fake.downloads_of(file_id) == 1
+
+        fake.hold_downloads(after_bytes=1024 * 1024)
+        async with http.get(url) as answer:
+            assert answer.content_length == len(big)
+            head = await answer.content.readexactly(1024 * 1024)
+            assert head == big[: 1024 * 1024]
+            fake.release_downloads()
+            assert head + await answer.content.read() == big
+        assert fake.downloads_of(file_id) == 2
+
+        fake.cut_downloads(after_bytes=100_000)
+        async with http.get(url) as answer:
+            assert answer.content_length == len(big)
+            with pytest.raises(ClientPayloadError):
+                await answer.read()
+        async with http.get(url) as answer:  # one cut only
+            assert await answer.read() == big
+        assert fake.downloads_of(file_id) == 4
+
+    fake.files[file_id].data = big + bytes(2 * 1024 * 1024)  # now 21 MiB
+    with pytest.raises(TelegramBadRequest, match="file is too big"):
+        await bot.get_file(file_id)
 
 
 async def test_fail_with_an_html_page(fake: FakeTelegram, bot: Bot) -> None:

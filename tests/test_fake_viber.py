@@ -563,3 +563,21 @@ async def test_outage_answers_with_nginx_html(
     fake.end_outage()
     assert (await post(client, fake, "send_message", text_body(user["id"], "back")))["status"] == 0
     assert [m["text"] for m in fake.received(user["id"])] == ["back"]
+
+
+async def test_callbacks_carry_the_world_clock_and_can_be_dated() -> None:
+    """Every callback is stamped in epoch milliseconds from the clock the fake was given (the
+    one the app under test reads), and ``sent_at`` makes the same callback from another time."""
+    from datetime import UTC, datetime, timedelta
+
+    moment = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    viber = FakeViber(now=lambda: moment)
+    user = viber.add_user("Clocked")
+    event = viber.message_event(user, viber.text("hi"))
+    assert event["timestamp"] == 1_795_514_400_000 == int(moment.timestamp() * 1000)
+    assert viber.delivered(user["id"], 1)["timestamp"] == event["timestamp"]
+    old = viber.sent_at(event, moment - timedelta(hours=2))
+    assert old["timestamp"] == event["timestamp"] - 2 * 3600 * 1000
+    assert {**old, "timestamp": event["timestamp"]} == event  # nothing else changed
+    parsed = viber_api(viber).parse_request(json.dumps(old))
+    assert parsed.timestamp == old["timestamp"]

@@ -70,7 +70,8 @@ class ViberScene(Scene):
 @asynccontextmanager
 async def viber_bridge(db: Path, **overrides: Any) -> AsyncIterator[ViberScene]:
     """Fake Telegram, fake Viber and the real bridge wired to both."""
-    fake, viber, clock = FakeTelegram(TOKEN), FakeViber(), ShiftedClock()
+    clock = ShiftedClock()  # Viber stamps its callbacks with the time the bridge reads
+    fake, viber = FakeTelegram(TOKEN), FakeViber(now=clock.now)
     await fake.start()
     await viber.start()
     try:

@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -15,7 +16,8 @@ from viberbot.api.viber_requests import ViberConversationStartedRequest
 
 from bot.intake_health import INTAKE
 from bot.viber.events import ViberEvents
-from bot.web import not_stored
+from bot.viber.replays import replay_age, timestamp_of
+from bot.web import header_bytes, not_stored
 from bridge.inbox import Inbox
 from bridge.lane_names import customer_lane
 from bridge.model import Platform
@@ -75,15 +77,21 @@ def inbox_key(event: str, raw: dict[str, Any]) -> tuple[str, str]:
 
 
 def viber_webhook(
-    auth_token: str, parser: Api, events: ViberEvents, inbox: Inbox, wait_seconds: float
+    auth_token: str,
+    parser: Api,
+    events: ViberEvents,
+    inbox: Inbox,
+    wait_seconds: float,
+    now: Callable[[], datetime],
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Signature, then shape, then age (replays are refused), then the event itself."""
     key = auth_token.encode()
 
     async def receive(request: web.Request) -> web.Response:
         body = await request.read()
-        given = request.headers.get(SIGNATURE_HEADER, "")
-        expected = hmac.new(key, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
+        given = header_bytes(request, SIGNATURE_HEADER).lower()
+        expected = hmac.new(key, body, hashlib.sha256).hexdigest().encode()
+        if not hmac.compare_digest(given, expected):
             log.warning("Viber callback with a missing or wrong signature from %s", request.remote)
             return web.json_response({"error": "wrong signature"}, status=403)
         try:
@@ -102,6 +110,18 @@ def viber_webhook(
         except Exception as error:  # viberbot raises bare Exception and KeyError on bad shapes
             log.warning("Viber %s callback does not parse: %s", event, error.__class__.__name__)
             return web.json_response({"error": f"malformed {event} callback"}, status=400)
+        sent = timestamp_of(raw)
+        if sent is None:
+            log.warning("Viber %s callback without a timestamp in milliseconds", event)
+            return web.json_response({"error": f"malformed {event} callback"}, status=400)
+        age = replay_age(sent, now())
+        if age is not None:
+            minutes = abs(age.total_seconds()) / 60
+            when = "ago" if age.total_seconds() > 0 else "ahead"
+            log.warning(
+                "Viber %s callback refused as a replay: stamped %.0f min %s", event, minutes, when
+            )
+            return web.json_response({"error": "callback too old or from the future"}, status=403)
         if event in STORED_EVENTS:
             if not well_formed(event, raw):
                 log.warning("Viber %s callback with an unexpected shape", event)
