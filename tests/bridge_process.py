@@ -125,6 +125,29 @@ async def topic_where(fake: FakeTelegram, shows: Callable[[JSON], bool]) -> int:
     )
 
 
+async def known_and_new_arrive(
+    fake: FakeTelegram, known: JSON, topic: int, new_topic: int, known_count: int
+) -> None:
+    """After an outage: the known customer's words ("Known 0".."Known n") in their topic, the
+    newcomer's two in a new one, and the operator's answers ("to Known 1".."3") in the known
+    customer's chat, each in order."""
+    await arrive_in_order(
+        fake.wait_for,
+        lambda: words_in(fake.topic_messages(topic), "Known "),
+        [f"Known {n}" for n in range(known_count)],
+    )
+    await arrive_in_order(
+        fake.wait_for,
+        lambda: words_in(fake.topic_messages(new_topic), "Newcomer "),
+        ["Newcomer 0", "Newcomer 1"],
+    )
+    await arrive_in_order(
+        fake.wait_for,
+        lambda: words_in(fake.sent_by_bot(known["id"]), "to Known "),
+        [f"to Known {n}" for n in range(1, 4)],
+    )
+
+
 async def arrive_in_order(
     wait_for: Callable[..., Awaitable[Any]], current: Callable[[], list[str]], wanted: list[str]
 ) -> None:

@@ -37,3 +37,12 @@ def sealed(platform: str, user_id: object, action: str, prefix: str) -> str:
     (for buttons shown long ago, e.g. before the FAQ changed)."""
     seal = ButtonSeal.from_secret(TOKEN).for_screen(customer_key(platform, str(user_id)))
     return f"{prefix}{seal(action)}"
+
+
+def stars(message: JSON, count: int) -> str | None:
+    """The callback data of a Telegram message's button that gives `count` stars, if any."""
+    for data in telegram_data(message):
+        action = action_of(data)
+        if action.startswith("rate:") and action.endswith(f":{count}"):
+            return data
+    return None

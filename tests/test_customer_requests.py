@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.buttons import action_of
+from tests.buttons import stars
 from tests.harness import JSON, SOURCE_ROOT, database_url
 from tests.stored_rows import Rows, all_rows, cell_text, cells_with
 from tests.viber_harness import ViberScene, viber_bridge
@@ -81,15 +81,6 @@ def lines(text: str) -> list[str]:
 def command(text: str) -> JSON:
     word = text.split()[0]
     return {"text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(word)}]}
-
-
-def stars(message: JSON, count: int) -> str | None:
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    data = [b.get("callback_data", "") for row in rows for b in row]
-    actions = {action_of(d): d for d in data}
-    return next(
-        (d for a, d in actions.items() if a.startswith("rate:") and a.endswith(f":{count}")), None
-    )
 
 
 async def story(

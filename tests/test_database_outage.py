@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bridge_process import arrive_in_order, words_in
+from tests.bridge_process import known_and_new_arrive
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, ON_POSTGRES, TOKEN, Scene, eventually, running_bridge
 from tests.sqlite_lock import WriteLock, write_lock
@@ -62,21 +62,7 @@ async def outlive_a_locked_database(scene: Scene, lock: WriteLock) -> None:
     await asyncio.gather(*sending)
 
     new_topic = await scene.topic_of(newcomer)
-    await arrive_in_order(
-        fake.wait_for,
-        lambda: words_in(fake.topic_messages(topic), "Known "),
-        [f"Known {n}" for n in range(5)],
-    )
-    await arrive_in_order(
-        fake.wait_for,
-        lambda: words_in(fake.topic_messages(new_topic), "Newcomer "),
-        ["Newcomer 0", "Newcomer 1"],
-    )
-    await arrive_in_order(
-        fake.wait_for,
-        lambda: words_in(fake.sent_by_bot(known["id"]), "to Known "),
-        [f"to Known {n}" for n in range(1, 4)],
-    )
+    await known_and_new_arrive(fake, known, topic, new_topic, 5)
 
     async def healthy() -> bool:
         return (await scene.http("GET", "/healthz"))[0] == 200

@@ -13,7 +13,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from tests.bridge_process import arrive_in_order, words_in
+from tests.bridge_process import known_and_new_arrive
 from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN, Scene, running_bridge
 from tests.viber_harness import ShiftedClock
@@ -65,21 +65,7 @@ async def test_four_minutes_of_502_lose_nothing(tmp_path: Path) -> None:
 
             fake.end_outage()
             new_topic = await scene.topic_of(newcomer)
-            await arrive_in_order(
-                fake.wait_for,
-                lambda: words_in(fake.topic_messages(topic), "Known "),
-                [f"Known {n}" for n in range(4)],
-            )
-            await arrive_in_order(
-                fake.wait_for,
-                lambda: words_in(fake.topic_messages(new_topic), "Newcomer "),
-                ["Newcomer 0", "Newcomer 1"],
-            )
-            await arrive_in_order(
-                fake.wait_for,
-                lambda: words_in(fake.sent_by_bot(known["id"]), "to Known "),
-                [f"to Known {n}" for n in range(1, 4)],
-            )
+            await known_and_new_arrive(fake, known, topic, new_topic, 4)
             alert = await fake.wait_for(
                 lambda: [
                     m

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.storage.tables import ConversationRow, CustomerRow, MessageLinkRow
-from tests.buttons import action_of
+from tests.buttons import stars
 from tests.harness import JSON, eventually
 from tests.stored_rows import all_rows, holding
 from tests.viber_harness import ViberScene, viber_bridge
@@ -39,16 +39,6 @@ OLD = (FIRST_WORDS, ANSWER, COMMENT, VIBER_WORDS, PHOTO_CAPTION, HELD)
 def command(text: str) -> JSON:
     word = text.split()[0]
     return {"text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(word)}]}
-
-
-def stars(message: JSON, count: int) -> str | None:
-    """The callback data of the message's button that gives `count` stars, if it has one."""
-    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
-    data = [b.get("callback_data", "") for row in rows for b in row]
-    actions = {action_of(d): d for d in data}
-    return next(
-        (d for a, d in actions.items() if a.startswith("rate:") and a.endswith(f":{count}")), None
-    )
 
 
 async def stats(scene: ViberScene, period: str) -> list[str]:
