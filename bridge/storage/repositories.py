@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, String, Table, bindparam, delete, func, insert, select, update
@@ -98,6 +98,11 @@ _SAVE_CONVERSATION = (
     )
 )
 _ADD_LINK = insert(_LINKS)
+# A customer writing several messages a minute needs `last_seen_at` written once a minute, not
+# per message. The stored time then lags by under a minute, which only makes the one check
+# that reads it (Viber's 24-hour free window) warn a little early, never late.
+SEEN_GRANULARITY = timedelta(minutes=1)
+
 _SEEN = (
     update(_CUSTOMERS)
     .where(_CUSTOMERS.c.id == bindparam("customer_id"))
@@ -239,6 +244,12 @@ class SqlCustomers:
         if dict(after.details) != dict(before.details):
             values["details"] = dict(after.details)
         if len(values) == 1:  # the usual case, with a statement built once
+            if (
+                before.last_seen_at is not None
+                and after.last_seen_at is not None
+                and after.last_seen_at - before.last_seen_at < SEEN_GRANULARITY
+            ):
+                return
             await self._session.execute(
                 _SEEN, {"customer_id": after.id, "seen_at": after.last_seen_at}
             )
