@@ -56,6 +56,13 @@ class PrometheusMetrics:
             ["platform"],
             registry=self.registry,
         )
+        self.refused = Counter(
+            "support_bridge_webhook_refused_total",
+            "Webhook calls answered 4xx (a wrong secret or signature, a replay, a malformed or "
+            "oversized body), by platform and status.",
+            ["platform", "status"],
+            registry=self.registry,
+        )
         self.first_responses = Histogram(
             "support_bridge_first_response_seconds",
             "From a conversation's first message to the first operator message that arrived.",
@@ -196,15 +203,23 @@ async def database_ready(engine: AsyncEngine) -> None:
 async def timing_middleware(
     request: web.Request, handler: Callable[..., Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Webhook latency by platform (what Telegram and Viber wait for)."""
+    """Webhook latency by platform (what Telegram and Viber wait for), and what was refused."""
     started = time.perf_counter()
+    status = 500
     try:
-        return await handler(request)
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as error:  # e.g. 413 from the body size limit
+        status = error.status
+        raise
     finally:
         metrics: PrometheusMetrics | None = request.app.get(METRICS)
         if metrics is not None and request.path.endswith("/webhook"):
             platform = request.path.strip("/").split("/")[0]
             metrics.webhook.labels(platform).observe(time.perf_counter() - started)
+            if 400 <= status < 500:
+                metrics.refused.labels(platform, str(status)).inc()
 
 
 METRICS = web.AppKey("metrics", PrometheusMetrics)

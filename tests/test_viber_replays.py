@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.viber_harness import ViberScene, viber_bridge
 
@@ -23,6 +24,20 @@ async def scene(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Viber
     db = Path(tmp_path_factory.mktemp("replays")) / "bridge.db"
     async with viber_bridge(db) as scene:
         yield scene
+
+
+async def refused(scene: ViberScene) -> float:
+    """`support_bridge_webhook_refused_total` for Viber's 403s, from /metrics."""
+    status, body = await scene.http("GET", "/metrics")
+    assert status == 200
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            if sample.name == "support_bridge_webhook_refused_total" and sample.labels == {
+                "platform": "viber",
+                "status": "403",
+            }:
+                return sample.value
+    return 0.0
 
 
 def relayed(scene: ViberScene, words: str) -> bool:
@@ -44,9 +59,11 @@ async def test_a_replayed_message_is_refused_and_never_reaches_the_topic(
     viber = scene.viber
     recorded = viber.message_event(user, viber.text("recorded words"))
     replay = viber.sent_at(recorded, scene.clock.now() + shift)
+    before = await refused(scene)
     with caplog.at_level(logging.INFO):
         status, body = await viber.send_callback(replay)
     assert status == 403
+    assert await refused(scene) == before + 1  # counted where the admin looks
     assert "too old or from the future" in body
     warnings = [r for r in caplog.records if "replay" in r.getMessage()]
     assert [r.levelno for r in warnings] == [logging.WARNING]
