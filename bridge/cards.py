@@ -18,7 +18,9 @@ SEPARATOR = "\n\n"  # between the card (or a note) and what goes under it in the
 
 def customer_card(customer: Customer, earlier_conversations: int) -> Card:
     name = escape(clean_name(customer.full_name, limit=128) or f"Customer {customer.id}")
-    lines = [f"👤 <b>{name}</b>", f"Platform: {customer.platform.display_name}"]
+    # the id is what `support-bridge forget-customer` / `export-customer` ask for
+    platform = f"Platform: {customer.platform.display_name}"
+    lines = [f"👤 <b>{name}</b>", f"{platform} (id <code>{escape(customer.external_id)}</code>)"]
     if customer.username:
         lines.append(f"Username: @{escape(clean_name(customer.username))}")
     lines.append(f"Language: {escape(customer.language or 'unknown')}")

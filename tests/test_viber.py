@@ -61,7 +61,7 @@ async def test_first_message_makes_a_topic_with_a_viber_card(scene: ViberScene) 
     (card,) = await scene.in_topic(topic, count=1)  # the card above the words, one post
     for expected in (
         "Mykola Viber",
-        "Platform: Viber",
+        f"Platform: Viber (id {user['id']})",  # what forget-customer and export-customer need
         "Country: UA",
         "Language: uk",
         "API version: 10",
