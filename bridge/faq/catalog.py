@@ -6,33 +6,16 @@ line of the first mistake instead of failing later with a bare KeyError.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 from urllib.parse import urlsplit
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
-from bridge.errors import ConfigError
+from bridge.localized import LANGUAGES, Localized
+from bridge.yaml_file import YamlReader, is_null, read_text
 
-_SLUG = re.compile(r"[a-z0-9-]{1,20}")
-_NULL_TAG = "tag:yaml.org,2002:null"
-_LANGUAGES = ("uk", "en")
-
-
-@dataclass(frozen=True)
-class Localized:
-    """One text in both languages we speak, so no customer ever gets an empty reply."""
-
-    uk: str
-    en: str
-
-    def get(self, language: str | None) -> str:
-        """English for `en` (and `en-US`), Ukrainian for everything else."""
-        base = (language or "").split("-")[0].lower()
-        return self.en if base == "en" else self.uk
+__all__ = ["LANGUAGES", "FaqCatalog", "FaqCategory", "FaqEntry", "FaqLink", "Localized"]
 
 
 @dataclass(frozen=True)
@@ -85,14 +68,7 @@ class FaqCatalog:
     @classmethod
     def load(cls, path: Path) -> FaqCatalog:
         """Read and check a FAQ file; every mistake is a ConfigError naming file and line."""
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise ConfigError(f"FAQ_FILE {path} cannot be read: it is not UTF-8 text.") from None
-        except OSError as error:
-            reason = (error.strerror or str(error)).lower()
-            raise ConfigError(f"FAQ_FILE {path} cannot be read: {reason}.") from None
-        return _Parser(path).catalog(text)
+        return _Parser(path).catalog(read_text("FAQ_FILE", path))
 
     @classmethod
     def shipped(cls) -> FaqCatalog:
@@ -100,17 +76,9 @@ class FaqCatalog:
         return cls.load(Path(__file__).parent / "sample.yaml")
 
 
-class _Parser:
-    """Walks the composed node tree, which still knows the line of every value."""
-
+class _Parser(YamlReader):
     def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail_at(self, line: int, problem: str) -> NoReturn:
-        raise ConfigError(f"FAQ_FILE {self.path}, line {line}: {problem}.")
-
-    def fail(self, node: Node, problem: str) -> NoReturn:
-        self.fail_at(node.start_mark.line + 1, problem)
+        super().__init__("FAQ_FILE", path)
 
     def catalog(self, text: str) -> FaqCatalog:
         root = self.compose(text)
@@ -137,43 +105,6 @@ class _Parser:
             categories.append(category)
         return FaqCatalog(tuple(categories))
 
-    def compose(self, text: str) -> Node | None:
-        try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            problem = _sentence_part(error.problem or error.context or "unexpected content")
-            start = error.context_mark
-            if error.problem and error.context and start and mark and start.line != mark.line:
-                problem += f", {_sentence_part(error.context)} started on line {start.line + 1}"
-            # An unclosed bracket is found at the end of the stream, past the last line.
-            last = max(len(text.splitlines()), 1)
-            self.fail_at(
-                min(mark.line + 1, last) if mark else 1, f"the YAML is invalid ({problem})"
-            )
-        except yaml.reader.ReaderError as error:
-            line = text[: error.position].count("\n") + 1
-            self.fail_at(line, f"the YAML is invalid ({_sentence_part(error.reason)})")
-        except yaml.YAMLError as error:
-            self.fail_at(1, f"the YAML is invalid ({_sentence_part(str(error))})")
-
-    def fields(
-        self, node: MappingNode, what: str, allowed: tuple[str, ...]
-    ) -> dict[str, tuple[Node, Node]]:
-        """Keys of a mapping; unknown or repeated keys are reported, since they are typos."""
-        found: dict[str, tuple[Node, Node]] = {}
-        for key, value in node.value:
-            if not isinstance(key, ScalarNode):
-                self.fail(key, f"{what} has a key that is not a plain word")
-            name = str(key.value)
-            if name not in allowed:
-                expected = ", ".join(allowed)
-                self.fail(key, f'{what} has an unknown key "{name}" (expected {expected})')
-            if name in found:
-                self.fail(key, f'{what} has the key "{name}" twice')
-            found[name] = (key, value)
-        return found
-
     def category(self, node: Node, number: int) -> FaqCategory:
         if not isinstance(node, MappingNode):
             self.fail(node, f"category #{number} must be a mapping with id, title and questions")
@@ -184,7 +115,7 @@ class _Parser:
         if "questions" not in fields:
             self.fail(node, f"{what} has no questions")
         key, items = fields["questions"]
-        if _is_null(items) or (isinstance(items, SequenceNode) and not items.value):
+        if is_null(items) or (isinstance(items, SequenceNode) and not items.value):
             self.fail(key, f"{what} has no questions")
         if not isinstance(items, SequenceNode):
             self.fail(items, f"the questions of {what} must be a list")
@@ -216,40 +147,6 @@ class _Parser:
         keywords = self.keywords(fields["keywords"][1], what) if "keywords" in fields else ()
         return FaqEntry(entry_id, category_id, question, answer, link, keywords)
 
-    def slug(self, owner: Node, fields: dict[str, tuple[Node, Node]], what: str) -> str:
-        if "id" not in fields:
-            self.fail(owner, f'{what} has no "id"')
-        node = fields["id"][1]
-        value = self.text(node)
-        rule = "an id must be 1-20 lowercase Latin letters, digits or hyphens"
-        if value is None:
-            self.fail(node, f"{what} has an id that is not a plain word, but {rule}")
-        if not _SLUG.fullmatch(value):
-            self.fail(node, f'{what} has the id "{value}", but {rule}')
-        return value
-
-    def localized(
-        self, owner: Node, fields: dict[str, tuple[Node, Node]], what: str, field: str
-    ) -> Localized:
-        if field not in fields:
-            self.fail(owner, f'{what} has no "{field}"')
-        key, node = fields[field]
-        if not isinstance(node, MappingNode):
-            self.fail(node, f'the {field} of {what} must be a mapping with "uk" and "en" texts')
-        texts = self.fields(node, f"the {field} of {what}", _LANGUAGES)
-        found: dict[str, str] = {}
-        for language in _LANGUAGES:
-            if language not in texts:
-                self.fail(key, f'{what} has no "{language}" {field}')
-            value_node = texts[language][1]
-            value = self.text(value_node)
-            if value is None:
-                self.fail(value_node, f'the "{language}" {field} of {what} must be text')
-            if not value:
-                self.fail(value_node, f'{what} has an empty "{language}" {field}')
-            found[language] = value
-        return Localized(uk=found["uk"], en=found["en"])
-
     def link(self, node: Node, what: str) -> FaqLink:
         owner = f"the link of {what}"
         if not isinstance(node, MappingNode):
@@ -269,7 +166,7 @@ class _Parser:
         return FaqLink(url, self.localized(node, fields, owner, "label"))
 
     def keywords(self, node: Node, what: str) -> tuple[str, ...]:
-        if _is_null(node):
+        if is_null(node):
             return ()
         problem = f"the keywords of {what} must be a list of words"
         if not isinstance(node, SequenceNode):
@@ -281,19 +178,3 @@ class _Parser:
                 self.fail(item, problem)
             words.append(word)
         return tuple(words)
-
-    @staticmethod
-    def text(node: Node) -> str | None:
-        """A scalar's text as written (so `yes` stays "yes"), "" for null, None for non-scalars."""
-        if not isinstance(node, ScalarNode):
-            return None
-        return "" if _is_null(node) else str(node.value).strip()
-
-
-def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == _NULL_TAG
-
-
-def _sentence_part(text: str) -> str:
-    """PyYAML's wording, made to fit inside our one-sentence message."""
-    return " ".join(text.split()).rstrip(".")
