@@ -9,16 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 from urllib.parse import urlsplit
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
-from bridge.errors import ConfigError
+from bridge.yaml_file import YamlChecker, is_null, read_text
 
 _SLUG = re.compile(r"[a-z0-9-]{1,20}")
-_NULL_TAG = "tag:yaml.org,2002:null"
 _LANGUAGES = ("uk", "en")
 
 
@@ -85,13 +82,7 @@ class FaqCatalog:
     @classmethod
     def load(cls, path: Path) -> FaqCatalog:
         """Read and check a FAQ file; every mistake is a ConfigError naming file and line."""
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise ConfigError(f"FAQ_FILE {path} cannot be read: it is not UTF-8 text.") from None
-        except OSError as error:
-            reason = (error.strerror or str(error)).lower()
-            raise ConfigError(f"FAQ_FILE {path} cannot be read: {reason}.") from None
+        text = read_text("FAQ_FILE", path)
         return _Parser(path).catalog(text)
 
     @classmethod
@@ -100,17 +91,11 @@ class FaqCatalog:
         return cls.load(Path(__file__).parent / "sample.yaml")
 
 
-class _Parser:
+class _Parser(YamlChecker):
     """Walks the composed node tree, which still knows the line of every value."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail_at(self, line: int, problem: str) -> NoReturn:
-        raise ConfigError(f"FAQ_FILE {self.path}, line {line}: {problem}.")
-
-    def fail(self, node: Node, problem: str) -> NoReturn:
-        self.fail_at(node.start_mark.line + 1, problem)
+        super().__init__("FAQ_FILE", path)
 
     def catalog(self, text: str) -> FaqCatalog:
         root = self.compose(text)
@@ -137,43 +122,6 @@ class _Parser:
             categories.append(category)
         return FaqCatalog(tuple(categories))
 
-    def compose(self, text: str) -> Node | None:
-        try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            problem = _sentence_part(error.problem or error.context or "unexpected content")
-            start = error.context_mark
-            if error.problem and error.context and start and mark and start.line != mark.line:
-                problem += f", {_sentence_part(error.context)} started on line {start.line + 1}"
-            # An unclosed bracket is found at the end of the stream, past the last line.
-            last = max(len(text.splitlines()), 1)
-            self.fail_at(
-                min(mark.line + 1, last) if mark else 1, f"the YAML is invalid ({problem})"
-            )
-        except yaml.reader.ReaderError as error:
-            line = text[: error.position].count("\n") + 1
-            self.fail_at(line, f"the YAML is invalid ({_sentence_part(error.reason)})")
-        except yaml.YAMLError as error:
-            self.fail_at(1, f"the YAML is invalid ({_sentence_part(str(error))})")
-
-    def fields(
-        self, node: MappingNode, what: str, allowed: tuple[str, ...]
-    ) -> dict[str, tuple[Node, Node]]:
-        """Keys of a mapping; unknown or repeated keys are reported, since they are typos."""
-        found: dict[str, tuple[Node, Node]] = {}
-        for key, value in node.value:
-            if not isinstance(key, ScalarNode):
-                self.fail(key, f"{what} has a key that is not a plain word")
-            name = str(key.value)
-            if name not in allowed:
-                expected = ", ".join(allowed)
-                self.fail(key, f'{what} has an unknown key "{name}" (expected {expected})')
-            if name in found:
-                self.fail(key, f'{what} has the key "{name}" twice')
-            found[name] = (key, value)
-        return found
-
     def category(self, node: Node, number: int) -> FaqCategory:
         if not isinstance(node, MappingNode):
             self.fail(node, f"category #{number} must be a mapping with id, title and questions")
@@ -184,7 +132,7 @@ class _Parser:
         if "questions" not in fields:
             self.fail(node, f"{what} has no questions")
         key, items = fields["questions"]
-        if _is_null(items) or (isinstance(items, SequenceNode) and not items.value):
+        if is_null(items) or (isinstance(items, SequenceNode) and not items.value):
             self.fail(key, f"{what} has no questions")
         if not isinstance(items, SequenceNode):
             self.fail(items, f"the questions of {what} must be a list")
@@ -269,7 +217,7 @@ class _Parser:
         return FaqLink(url, self.localized(node, fields, owner, "label"))
 
     def keywords(self, node: Node, what: str) -> tuple[str, ...]:
-        if _is_null(node):
+        if is_null(node):
             return ()
         problem = f"the keywords of {what} must be a list of words"
         if not isinstance(node, SequenceNode):
@@ -281,19 +229,3 @@ class _Parser:
                 self.fail(item, problem)
             words.append(word)
         return tuple(words)
-
-    @staticmethod
-    def text(node: Node) -> str | None:
-        """A scalar's text as written (so `yes` stays "yes"), "" for null, None for non-scalars."""
-        if not isinstance(node, ScalarNode):
-            return None
-        return "" if _is_null(node) else str(node.value).strip()
-
-
-def _is_null(node: Node) -> bool:
-    return isinstance(node, ScalarNode) and node.tag == _NULL_TAG
-
-
-def _sentence_part(text: str) -> str:
-    """PyYAML's wording, made to fit inside our one-sentence message."""
-    return " ".join(text.split()).rstrip(".")
