@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import Application
 from bridge.errors import ConfigError
+from bridge.snippets import load_file as load_snippets
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, TOKEN, Scene, bridge_settings, running_bridge
 from tests.viber_harness import viber_bridge
@@ -366,3 +367,10 @@ async def test_a_missing_file_is_named(tmp_path: Path) -> None:
             await app.start()
     finally:
         await app.stop()
+
+
+def test_the_shipped_sample_loads() -> None:
+    sample = Path(load_snippets.__code__.co_filename).parent / "snippets.sample.yaml"
+    snippets = load_snippets(sample)
+    assert sorted(snippets) == ["docs", "greeting", "thanks"]
+    assert all(set(s.texts) == {"uk", "en"} for s in snippets.values())
