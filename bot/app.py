@@ -77,6 +77,7 @@ from bridge.pacing.store import PacingStore
 from bridge.ports import CustomerChannel
 from bridge.retention import Retention
 from bridge.screens import Screen, Screens
+from bridge.snippets import load_file as load_snippets
 from bridge.storage.advisory_locks import AdvisoryLaneLocks
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
@@ -121,6 +122,7 @@ class Application:
 
     async def start(self) -> None:
         settings = self.settings
+        snippets = load_snippets(settings.snippets_file)  # a broken file stops the start first
         self._engine = make_engine(settings.database_url)
         await migrate(self._engine)
         await self._take_single_process_role(make_sessions(self._engine))
@@ -131,7 +133,9 @@ class Application:
             settings.retry_first_delay_seconds,
             on_flood=lambda: metrics.rate_limited("telegram"),
         )
-        await check_telegram(bot, settings.operator_chat_id, settings.telegram_api_url)
+        _, desk_title = await check_telegram(
+            bot, settings.operator_chat_id, settings.telegram_api_url
+        )
         self._pacing = await open_pacing_store(settings.redis_url, self._engine)
         # An injected clock (tests) moves the pacing too; otherwise each store keeps its own.
         pacing_clock = None if isinstance(self.clock, SystemClock) else self._seconds
@@ -202,6 +206,8 @@ class Application:
             ratings=settings.rating_enabled,
             hold_outside_window=settings.viber_outside_window == "confirm",
             gather=timedelta(seconds=settings.album_wait_seconds),
+            snippets=snippets,
+            desk_title=desk_title,
         )
         decisions = Decisions(uow, rules, self.clock)
         self._lane_locks = lane_locks_for(self._engine)

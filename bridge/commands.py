@@ -13,7 +13,14 @@ from typing import Any, ClassVar
 
 from bridge.codec import from_json, to_json
 from bridge.errors import FailureReason
-from bridge.model import CustomerProfile, DeliveryMark, IncomingMessage, Operator, Platform
+from bridge.model import (
+    CustomerProfile,
+    DeliveryMark,
+    IncomingMessage,
+    MessageRef,
+    Operator,
+    Platform,
+)
 
 
 class CardAction(StrEnum):
@@ -140,6 +147,46 @@ class OperatorReleasedHeld(Command):
     callback_id: str | None = None
 
 
+@dataclass(frozen=True)
+class OperatorSentSnippet(Command):
+    """`/s <name>`, `#name`, or a button of `/snippets`: a saved reply for the customer.
+
+    `ref`: the operator's command message, or for a button the list it was pressed under (the
+    delivery mark and any failure note go there); `reply_to_message_id`: what the command
+    replied to, so the customer's copy replies to the same message.
+    """
+
+    name: ClassVar[str] = "operator_sent_snippet"
+    topic_id: int
+    operator: Operator
+    snippet: str
+    ref: MessageRef
+    reply_to_message_id: str | None = None
+    callback_id: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorSavedSnippet(Command):
+    """`/save <name>` as a reply to an operator's message: its text becomes a saved reply."""
+
+    name: ClassVar[str] = "operator_saved_snippet"
+    topic_id: int
+    operator: Operator
+    snippet: str
+    text: str
+    command_message_id: int
+
+
+@dataclass(frozen=True)
+class OperatorListedSnippets(Command):
+    """`/snippets`: the saved replies as buttons under the command."""
+
+    name: ClassVar[str] = "operator_listed_snippets"
+    topic_id: int
+    operator: Operator
+    command_message_id: int
+
+
 COMMANDS: dict[str, type[Command]] = {
     kind.name: kind
     for kind in (
@@ -153,6 +200,9 @@ COMMANDS: dict[str, type[Command]] = {
         OperatorActed,
         OperatorSentFaq,
         OperatorReleasedHeld,
+        OperatorSentSnippet,
+        OperatorSavedSnippet,
+        OperatorListedSnippets,
     )
 }
 

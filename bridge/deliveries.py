@@ -75,6 +75,7 @@ class PostNote(Delivery):
     reply_to_customer_message: str | None = None
     buttons: tuple[CardButton, ...] = ()
     topic_id: int | None = None
+    buttons_in_column: bool = False  # a list to pick from, one button under another
 
 
 @dataclass(frozen=True)

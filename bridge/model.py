@@ -106,6 +106,9 @@ class IncomingMessage:
     reply_to_message_id: str | None = None
     album_id: str | None = None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    # The bridge wrote these words (a saved reply): `ref` is the operator's command (or the
+    # list whose button was pressed), not a message to copy, so adapters send `text` itself.
+    composed: bool = False
 
     @property
     def is_internal_note(self) -> bool:
@@ -230,6 +233,18 @@ class Link:
     group_message_id: int
     snippet: str | None = None
     composed: bool = False  # the group message is not a copy: edits are shown as notes
+
+
+@dataclass(frozen=True)
+class SavedSnippet:
+    """An operator's saved reply in one language, as `/save` stored it (a template: it may
+    hold `{first_name}`, `{operator}`, `{department}`)."""
+
+    name: str
+    language: str
+    text: str
+    saved_by: str
+    saved_at: datetime
 
 
 @dataclass(frozen=True)

@@ -164,3 +164,36 @@ def account_problem(error: DeliveryFailed, platform: Platform) -> str:
         f"💳 <b>{platform.display_name} refuses operators' messages</b>: {why}. "
         f"The admin should {fix}. Held messages have a Send again button in their topics."
     )
+
+
+def snippet_sent(name: str, language: str, text: str, fallback: bool) -> str:
+    """What a saved reply said when it went to the customer, under the command that sent it."""
+    other = " (there is no text in the customer's language)" if fallback else ""
+    return f"📎 Saved reply «{escape(name)}» sent in {language}{other}:\n{escape(text)}"
+
+
+def snippet_unknown(name: str, closest: list[str]) -> str:
+    if closest:
+        names = ", ".join(f"<code>{escape(n)}</code>" for n in closest)
+        hint = f"did you mean {names}?"
+    else:
+        hint = "/snippets lists them."
+    return f"❓ No saved reply «{escape(name)}»: {hint} Nothing was sent."
+
+
+def snippet_saved(name: str, language: str, replaced: bool) -> str:
+    verb = "updated" if replaced else "saved"
+    return f"💾 Saved reply «{escape(name)}» {verb} in {language}: send it with /s {escape(name)}."
+
+
+def snippet_not_saved(problem: str) -> str:
+    return f"⚠️ Not saved: {escape(problem)}."
+
+
+def snippets_listed(count: int, shown: int) -> str:
+    more = f" (the first {shown} of {count}; /s &lt;name&gt; sends any)" if shown < count else ""
+    return f"📎 Saved replies{more}: press one to send it to the customer in their language."
+
+
+def no_snippets() -> str:
+    return "📎 No saved replies yet: reply /save &lt;name&gt; to a message of yours to save one."

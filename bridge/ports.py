@@ -29,6 +29,7 @@ from bridge.model import (
     OutboxItem,
     Platform,
     Reply,
+    SavedSnippet,
 )
 from bridge.screens import Screen
 
@@ -119,8 +120,10 @@ class OperatorDesk(Protocol):
         html: str,
         reply_to: int | None = None,
         buttons: tuple[CardButton, ...] = (),
+        column: bool = False,
     ) -> int:
-        """Post the bridge's own note (already escaped HTML) into the topic."""
+        """Post the bridge's own note (already escaped HTML) into the topic; its buttons in a
+        row, or one under another (`column`: a list to pick from)."""
         ...
 
     async def post_general(self, html: str) -> int:
@@ -402,6 +405,16 @@ class CustomerDataRepository(Protocol):
         ...
 
 
+class SnippetRepository(Protocol):
+    """Operators' saved replies (`/save`), shared by every replica."""
+
+    async def all(self) -> list[SavedSnippet]: ...
+
+    async def save(self, snippet: SavedSnippet) -> bool:
+        """Store a text for its name and language; True when it replaced an earlier one."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolled back on exit unless `commit` was called."""
 
@@ -434,6 +447,9 @@ class UnitOfWork(Protocol):
 
     @property
     def customer_data(self) -> CustomerDataRepository: ...
+
+    @property
+    def snippets(self) -> SnippetRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -34,4 +34,5 @@ def message_from_json(data: dict[str, Any]) -> IncomingMessage:
         reply_to_message_id=data.get("reply_to_message_id"),
         album_id=data.get("album_id"),
         payload=data.get("payload") or {},
+        composed=bool(data.get("composed", False)),
     )

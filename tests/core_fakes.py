@@ -108,6 +108,7 @@ class FakeDesk:
         html: str,
         reply_to: int | None = None,
         buttons: tuple[CardButton, ...] = (),
+        column: bool = False,
     ) -> int:
         self._topic(topic_id).posts.append(("note", html))
         self.buttons.extend(buttons)

@@ -50,6 +50,16 @@ def button_row(buttons: tuple[CardButton, ...]) -> InlineKeyboardMarkup:
     )
 
 
+def button_column(buttons: tuple[CardButton, ...]) -> InlineKeyboardMarkup:
+    """One button per row: a list to pick from (saved replies)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.label, callback_data=CARD_CALLBACK_PREFIX + b.action)]
+            for b in buttons
+        ]
+    )
+
+
 def card_keyboard(card: Card) -> InlineKeyboardMarkup:
     return button_row(card.buttons)
 
@@ -185,8 +195,9 @@ class TelegramOperatorDesk:
         html: str,
         reply_to: int | None = None,
         buttons: tuple[CardButton, ...] = (),
+        column: bool = False,
     ) -> int:
-        keyboard = button_row(buttons) if buttons else None
+        keyboard = (button_column(buttons) if column else button_row(buttons)) if buttons else None
         return await self._sender.send_html(
             self.chat_id, html, thread_id=topic_id, reply_to=reply_to, keyboard=keyboard
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
@@ -10,22 +11,29 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.telegram.calls import call
 from bot.telegram.customer_router import RELAYABLE
-from bot.telegram.mappers import incoming, operator_of
+from bot.telegram.mappers import incoming, operator_of, reply_target
 from bot.telegram.membership import Membership
 from bot.telegram.operator_desk import CARD_CALLBACK_PREFIX
 from bridge.commands import (
     CardAction,
     OperatorActed,
     OperatorEdited,
+    OperatorListedSnippets,
     OperatorReleasedHeld,
+    OperatorSavedSnippet,
     OperatorSentFaq,
+    OperatorSentSnippet,
     OperatorWrote,
 )
 from bridge.faq.source import FaqSource
 from bridge.handlers.operators import HELD_ACTION
-from bridge.model import Operator
+from bridge.handlers.snippets import SNIPPET_ACTION
+from bridge.model import MessageRef, Operator, Platform
 
 FAQ_PREFIX = "faqop:"
+# `#name` as the whole message sends the saved reply `name` (names are lowercase; a capital
+# typed on a phone's keyboard still finds it)
+HASH_SNIPPET = re.compile(r"#([A-Za-z0-9-]{1,32})")
 log = logging.getLogger(__name__)
 
 
@@ -136,6 +144,64 @@ def operator_router(operator_chat_id: int) -> Router:
         await call(lambda: message.edit_reply_markup(reply_markup=faq_keyboard(faq)))
         return None
 
+    @router.message(Command("s"))
+    async def send_snippet(
+        message: Message, command: CommandObject, membership: Membership
+    ) -> OperatorSentSnippet | None:
+        """/s <name>: a saved reply to the customer, in their language."""
+        if message.message_thread_id is None or not await counts_as_operator(
+            message, operator_chat_id, membership
+        ):
+            return None
+        name = (command.args or "").strip().lower()
+        if not name:
+            await call(lambda: message.reply("Use /s <name>; /snippets lists the saved replies."))
+            return None
+        return snippet_command(message, message.message_thread_id, name)
+
+    @router.message(lambda message: bool(message.text and HASH_SNIPPET.fullmatch(message.text)))
+    async def hash_snippet(message: Message, membership: Membership) -> OperatorSentSnippet | None:
+        """`#name` as the whole message: the same as /s name."""
+        if message.message_thread_id is None or not await counts_as_operator(
+            message, operator_chat_id, membership
+        ):
+            return None
+        name = (message.text or "").removeprefix("#").lower()
+        return snippet_command(message, message.message_thread_id, name)
+
+    @router.message(Command("save"))
+    async def save_snippet(
+        message: Message, command: CommandObject, membership: Membership
+    ) -> OperatorSavedSnippet | None:
+        """/save <name> as a reply to an operator's message: its text is saved."""
+        if message.message_thread_id is None or not await counts_as_operator(
+            message, operator_chat_id, membership
+        ):
+            return None
+        name = (command.args or "").strip()
+        source = message.reply_to_message if reply_target(message) is not None else None
+        text = (source.text or source.caption) if source is not None else None
+        if not name or source is None or not is_operator(source, operator_chat_id) or not text:
+            usage = "Reply /save <name> to an operator's message with text to save it."
+            await call(lambda: message.reply(usage))
+            return None
+        return OperatorSavedSnippet(
+            message.message_thread_id, operator_of(message), name, text, message.message_id
+        )
+
+    @router.message(Command("snippets"))
+    async def list_snippets(
+        message: Message, membership: Membership
+    ) -> OperatorListedSnippets | None:
+        """/snippets: the saved replies as buttons; a press sends one to the customer."""
+        if message.message_thread_id is None or not await counts_as_operator(
+            message, operator_chat_id, membership
+        ):
+            return None
+        return OperatorListedSnippets(
+            message.message_thread_id, operator_of(message), message.message_id
+        )
+
     @router.message(F.content_type.in_(RELAYABLE))
     async def relay_message(message: Message) -> OperatorWrote | None:
         thread_id = message.message_thread_id
@@ -152,18 +218,28 @@ def operator_router(operator_chat_id: int) -> Router:
     @router.callback_query(F.data.startswith(CARD_CALLBACK_PREFIX))
     async def card_button(
         query: CallbackQuery, membership: Membership
-    ) -> OperatorActed | OperatorReleasedHeld | None:
+    ) -> OperatorActed | OperatorReleasedHeld | OperatorSentSnippet | None:
         message = query.message
         if not await membership.is_member(query.from_user.id):
             log.warning("a card button pressed by %s, who is not in the group", query.from_user.id)
             await call(lambda: query.answer())
             return None
         action = (query.data or "").removeprefix(CARD_CALLBACK_PREFIX)
-        known = action in CardAction.__members__.values() or action.startswith(HELD_ACTION)
+        known = action in CardAction.__members__.values() or action.startswith(
+            (HELD_ACTION, SNIPPET_ACTION)
+        )
         if not isinstance(message, Message) or message.message_thread_id is None or not known:
             await call(lambda: query.answer())
             return None
         operator = Operator(id=query.from_user.id, name=query.from_user.full_name)
+        if action.startswith(SNIPPET_ACTION):  # under /snippets: the list is the reference
+            return OperatorSentSnippet(
+                message.message_thread_id,
+                operator,
+                action.removeprefix(SNIPPET_ACTION),
+                MessageRef(Platform.TELEGRAM, str(message.chat.id), str(message.message_id)),
+                callback_id=query.id,
+            )
         if action.startswith(HELD_ACTION):
             held = action.removeprefix(HELD_ACTION)
             if not held.isdigit():
@@ -177,6 +253,18 @@ def operator_router(operator_chat_id: int) -> Router:
         )
 
     return router
+
+
+def snippet_command(message: Message, thread_id: int, name: str) -> OperatorSentSnippet:
+    """The command message is the saved reply's reference: its mark and failure note go there,
+    and what it replies to, the customer's copy replies to."""
+    return OperatorSentSnippet(
+        thread_id,
+        operator_of(message),
+        name,
+        MessageRef(Platform.TELEGRAM, str(message.chat.id), str(message.message_id)),
+        reply_to_message_id=reply_target(message),
+    )
 
 
 def faq_keyboard(faq: FaqSource, category_id: str | None = None) -> InlineKeyboardMarkup:

@@ -78,6 +78,10 @@ class TelegramSender:
         When Telegram refuses a copy (a quiz poll, a protected or oversized file, an album it
         will not take), each message is sent again as new content instead (`resend`).
         """
+        if len(messages) == 1 and messages[0].composed:  # a saved reply: no original to copy
+            composed = messages[0]
+            text, entities = composed.text or "", composed.entities
+            return [await self.send_formatted(chat_id, text, entities, reply_to, thread_id)]
         if any(m.ref.platform is not Platform.TELEGRAM for m in messages):
             raise DeliveryFailed(FailureReason.UNSUPPORTED, "message from another platform")
         try:

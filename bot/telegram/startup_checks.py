@@ -36,7 +36,8 @@ async def check_token(bot: Bot, api_url: str) -> User:
         ) from None
 
 
-async def check_telegram(bot: Bot, operator_chat_id: int, api_url: str) -> User:
+async def check_telegram(bot: Bot, operator_chat_id: int, api_url: str) -> tuple[User, str | None]:
+    """The bot, and the operator group's title (saved replies' `{department}`)."""
     me = await check_token(bot, api_url)
     try:
         chat = await bot.get_chat(operator_chat_id)
@@ -71,4 +72,4 @@ async def check_telegram(bot: Bot, operator_chat_id: int, api_url: str) -> User:
             f"The bot @{me.username} is not an admin of the operators' group with the right to "
             "manage topics: make it an admin and turn on 'Manage topics'."
         )
-    return me
+    return me, chat.title

@@ -304,7 +304,9 @@ class Performer:
                     reply_to = await tx.links.group_message_for(
                         customer.id, note.reply_to_customer_message
                     )
-            await self._desk.post_note(customer.topic_id, note.html, reply_to, note.buttons)
+            await self._desk.post_note(
+                customer.topic_id, note.html, reply_to, note.buttons, note.buttons_in_column
+            )
         except TopicMissing:
             return self._topic_gone(customer)
         except DeliveryFailed as error:
@@ -461,6 +463,7 @@ class Performer:
                     words.at,
                     message.text,
                     words.operator,
+                    composed=message.composed,
                 )
             await tx.notices.solved(_account_notice(customer))  # sending works again
 
@@ -527,7 +530,8 @@ class Performer:
             return Outcome(finish="dropped")
         async with self._uow() as tx:
             link = await tx.links.by_group_message(edit.group_message_id)
-        if link is None or link.customer_id != customer.id:
+        if link is None or link.customer_id != customer.id or link.composed:
+            # composed: a saved reply sent for a command; editing the command changes nothing
             return Outcome(finish="dropped")
         target = link.customer_message_id
         try:

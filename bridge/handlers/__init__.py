@@ -20,6 +20,11 @@ from bridge.handlers.customers import (
 from bridge.handlers.help_section import customer_pressed
 from bridge.handlers.operator_actions import operator_acted, operator_sent_faq
 from bridge.handlers.operators import operator_edited, operator_released_held, operator_wrote
+from bridge.handlers.snippets import (
+    operator_listed_snippets,
+    operator_saved_snippet,
+    operator_sent_snippet,
+)
 
 Handler = Callable[[Any, Context], Awaitable[None]]
 
@@ -34,6 +39,9 @@ HANDLERS: dict[str, Handler] = {
     "operator_acted": operator_acted,
     "operator_sent_faq": operator_sent_faq,
     "operator_released_held": operator_released_held,
+    "operator_sent_snippet": operator_sent_snippet,
+    "operator_saved_snippet": operator_saved_snippet,
+    "operator_listed_snippets": operator_listed_snippets,
 }
 
 

@@ -8,7 +8,7 @@ transaction as the state (and the command's done mark), so both happen or neithe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bridge.auto_replies import AutoReplies
@@ -18,6 +18,7 @@ from bridge.lane_names import customer_lane
 from bridge.model import Customer, OutboxItem, Platform
 from bridge.ports import UnitOfWork
 from bridge.screens import Screens
+from bridge.snippets import Snippet
 from bridge.texts import Texts
 
 BUTTONS = "buttons"  # the destination of button acknowledgements: instant, no budget, no order
@@ -37,6 +38,8 @@ class Rules:
     ratings: bool = True
     hold_outside_window: bool = False
     gather: timedelta = timedelta(seconds=0.8)  # an album or a first post waits this for more
+    snippets: Mapping[str, Snippet] = field(default_factory=dict)  # SNIPPETS_FILE's
+    desk_title: str | None = None  # the operator group's title, as Telegram told it at start
 
 
 def customer_destination(customer: Customer) -> str:

@@ -27,6 +27,14 @@ async def operator_wrote(command: OperatorWrote, ctx: Context) -> None:
     customer = await ctx.tx.customers.by_topic(command.topic_id)
     if customer is None:
         return
+    await relay(ctx, customer, command.topic_id, message, command.operator)
+
+
+async def relay(
+    ctx: Context, customer: Customer, topic_id: int, message: IncomingMessage, operator: Operator
+) -> None:
+    """An operator's message (typed, or a saved reply) on its way to the customer: refused
+    with a note when it cannot go, held when it would start a paid conversation (Viber)."""
     first = int(message.ref.message_id)
     if customer.platform not in ctx.rules.channels:
         ctx.to_topic(
@@ -45,9 +53,9 @@ async def operator_wrote(command: OperatorWrote, ctx: Context) -> None:
         customer.last_seen_at is None or ctx.now - customer.last_seen_at > window
     )
     if outside and window is not None and ctx.rules.hold_outside_window:
-        await _hold(ctx, customer, command.topic_id, message, window)
+        await _hold(ctx, customer, topic_id, message, window)
         return
-    await deliver(ctx, customer, (message,), command.operator, warn_paid=outside)
+    await deliver(ctx, customer, (message,), operator, warn_paid=outside)
 
 
 async def deliver(

@@ -26,6 +26,7 @@ from bridge.model import (
     Operator,
     OutboxItem,
     Platform,
+    SavedSnippet,
     TopicState,
 )
 from bridge.storage.tables import (
@@ -37,6 +38,7 @@ from bridge.storage.tables import (
     MessageLinkRow,
     NoticeRow,
     OutboxRow,
+    SnippetRow,
 )
 
 
@@ -914,3 +916,39 @@ class SqlNotices:
 
     async def solved(self, key: str) -> None:
         await self._session.execute(delete(NoticeRow).where(NoticeRow.key == key))
+
+
+_SNIPPETS: Table = SnippetRow.__table__  # type: ignore[assignment]
+_SAVE_SNIPPET: dict[str, Any] = {
+    "sqlite": sqlite_insert(_SNIPPETS),
+    "postgresql": postgresql_insert(_SNIPPETS),
+}
+
+
+class SqlSnippets:
+    """Saved replies by name and language; saving again replaces that language's text."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def all(self) -> list[SavedSnippet]:
+        rows = await self._session.scalars(
+            select(SnippetRow).order_by(SnippetRow.name, SnippetRow.language)
+        )
+        return [
+            SavedSnippet(row.name, row.language, row.text, row.saved_by, row.saved_at)
+            for row in rows
+        ]
+
+    async def save(self, snippet: SavedSnippet) -> bool:
+        """Store the text; True when it replaced an earlier one (two replicas saving the same
+        name at once: the later write wins, neither fails)."""
+        earlier = await self._session.get(SnippetRow, (snippet.name, snippet.language))
+        values = {"text": snippet.text, "saved_by": snippet.saved_by, "saved_at": snippet.saved_at}
+        statement = _SAVE_SNIPPET[self._session.get_bind().dialect.name]
+        await self._session.execute(
+            statement.values(
+                name=snippet.name, language=snippet.language, **values
+            ).on_conflict_do_update(index_elements=["name", "language"], set_=values)
+        )
+        return earlier is not None

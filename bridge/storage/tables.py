@@ -273,3 +273,15 @@ class LeaseRow(Base):
     name: Mapped[str] = mapped_column(Words(64), primary_key=True)
     holder: Mapped[str] = mapped_column(Words(128))
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SnippetRow(Base):
+    """An operators' saved reply in one language, saved from a topic (`/save <name>`)."""
+
+    __tablename__ = "snippets"
+
+    name: Mapped[str] = mapped_column(Words(32), primary_key=True)
+    language: Mapped[str] = mapped_column(Words(8), primary_key=True)
+    text: Mapped[str] = mapped_column(LongWords())
+    saved_by: Mapped[str] = mapped_column(Words(128))
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -17,6 +17,7 @@ from bridge.storage.repositories import (
     SqlMessageLinks,
     SqlNotices,
     SqlOutbox,
+    SqlSnippets,
 )
 from bridge.storage.retention import SqlRetention
 
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
     notices: SqlNotices
     retention: SqlRetention
     customer_data: SqlCustomerData
+    snippets: SqlSnippets
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -48,6 +50,7 @@ class SqlUnitOfWork:
         self.notices = SqlNotices(self._session)
         self.retention = SqlRetention(self._session)
         self.customer_data = SqlCustomerData(self._session)
+        self.snippets = SqlSnippets(self._session)
         return self
 
     async def __aexit__(
