@@ -4,10 +4,13 @@ The app talks to it over real HTTP through aiogram (``TelegramAPIServer.from_bas
 so the whole stack (request encoding, pydantic validation of answers, error classes) is
 exercised.  The fake keeps a small in-memory world (users, chats, messages, forum topics,
 files, webhook, pending updates), answers with the real JSON shapes and error texts, and
-records every call so tests can assert on what the app did.  Nothing here sleeps: waiting is
-always done on a change event that fires after every call and every state change.  The one
-exception is :meth:`FakeTelegram.delay`, which exists to make the *server* slow on purpose so
-tests can exercise the app's request timeouts; it too wakes early when the fake stops.
+records every call so tests can assert on what the app did.  The operators' side is one forum
+supergroup (``operator_chat_id``) or several (:meth:`FakeTelegram.add_group`), each with its own
+message ids, topics, members, settings and flood budget (:class:`ForumGroup`).  Nothing here
+sleeps: waiting is always done on a change event that fires after every call and every state
+change.  The one exception is :meth:`FakeTelegram.delay`, which exists to make the *server*
+slow on purpose so tests can exercise the app's request timeouts; it too wakes early when the
+fake stops.
 
 Flood control (:meth:`FakeTelegram.rate_limits`) is off by default, so ordinary tests never see
 a 429 they did not ask for.  Its windows run on a clock of their own (``time.monotonic`` unless
@@ -42,7 +45,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from aiohttp import BodyPartReader, ClientError, ClientSession, ClientTimeout, MultipartReader, web
 from aiohttp.web_request import FileField
@@ -51,6 +54,7 @@ from aiohttp.web_request import FileField
 INSTANCES: weakref.WeakSet[FakeTelegram] = weakref.WeakSet()
 
 JSON = dict[str, Any]
+T = TypeVar("T")
 
 DEFAULT_OPERATOR_CHAT_ID = -1001234567890
 TEXT_LIMIT = 4096
@@ -399,7 +403,7 @@ class Call:
 
 @dataclass
 class Topic:
-    """A forum topic of the operator group, as the fake's world knows it."""
+    """A forum topic of an operator group, as the fake's world knows it."""
 
     thread_id: int
     name: str
@@ -418,6 +422,52 @@ class Topic:
         if self.icon_custom_emoji_id:
             out["icon_custom_emoji_id"] = self.icon_custom_emoji_id
         return out
+
+
+@dataclass
+class ForumGroup:
+    """One operator supergroup the bot is an admin of: its settings, topics and members.
+
+    Thread ids are per group (a topic's thread id is the id of its first message in that
+    group), so two groups can both have a thread 101.  ``member_status`` holds the users whose
+    status is not the default "member" (the owner is "creator" in every group).
+    """
+
+    chat_id: int
+    title: str
+    is_forum: bool = True
+    username: str | None = None  # set: a public group (t.me/<username>)
+    join_by_request: bool = False  # joining without an invite link needs approval
+    bot_status: str = "administrator"
+    bot_can_manage_topics: bool = True
+    # deleteForumTopic also needs this right (Bot API: "can_delete_messages")
+    bot_can_delete_messages: bool = True
+    topics: dict[int, Topic] = field(default_factory=dict)
+    # the General topic (thread 1, which has no Topic of its own)
+    general_name: str = "General"
+    general_closed: bool = False
+    member_status: dict[int, str] = field(default_factory=dict)
+
+    def bot_manages_topics(self) -> bool:
+        return self.bot_status in ("administrator", "creator") and self.bot_can_manage_topics
+
+    def live_topic(self, thread_id: Any) -> Topic | None:
+        """The topic with this thread id unless it does not exist or was deleted."""
+        topic = self.topics.get(thread_id)
+        return None if topic is None or topic.deleted else topic
+
+
+class _MainGroupSetting(Generic[T]):
+    """A FakeTelegram attribute that is a setting of the main operator group (kept by name)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, fake: FakeTelegram, owner: type | None = None) -> T:
+        return cast(T, getattr(fake.main_group, self.name))
+
+    def __set__(self, fake: FakeTelegram, value: T) -> None:
+        setattr(fake.main_group, self.name, value)
 
 
 @dataclass
@@ -669,7 +719,24 @@ def _update_kind(update: JSON) -> str:
 
 
 class FakeTelegram:
-    """In-memory Telegram world plus a Bot API HTTP server for it."""
+    """In-memory Telegram world plus a Bot API HTTP server for it.
+
+    The world has one operator forum supergroup, ``operator_chat_id`` (the main group), and
+    any number more added with :meth:`add_group`; each is a :class:`ForumGroup` in ``groups``.
+    The attributes below keep naming the main group's settings, as before there were several.
+    """
+
+    topics: _MainGroupSetting[dict[int, Topic]] = _MainGroupSetting("topics")
+    group_is_forum: _MainGroupSetting[bool] = _MainGroupSetting("is_forum")
+    group_title: _MainGroupSetting[str] = _MainGroupSetting("title")
+    group_username: _MainGroupSetting[str | None] = _MainGroupSetting("username")
+    group_join_by_request: _MainGroupSetting[bool] = _MainGroupSetting("join_by_request")
+    bot_status: _MainGroupSetting[str] = _MainGroupSetting("bot_status")
+    bot_can_manage_topics: _MainGroupSetting[bool] = _MainGroupSetting("bot_can_manage_topics")
+    bot_can_delete_messages: _MainGroupSetting[bool] = _MainGroupSetting("bot_can_delete_messages")
+    member_status: _MainGroupSetting[dict[int, str]] = _MainGroupSetting("member_status")
+    general_name: _MainGroupSetting[str] = _MainGroupSetting("general_name")
+    general_closed: _MainGroupSetting[bool] = _MainGroupSetting("general_closed")
 
     def __init__(
         self,
@@ -689,25 +756,13 @@ class FakeTelegram:
             "username": self.bot_username,
         }
         self.url = ""
-        # configuration of the world
-        self.group_is_forum = True
-        self.bot_status = "administrator"
-        self.bot_can_manage_topics = True
-        # deleteForumTopic also needs this right (Bot API: "can_delete_messages")
-        self.bot_can_delete_messages = True
-        self.group_title = "Support operators"
-        self.group_username: str | None = None  # set: a public group (t.me/<username>)
-        self.group_join_by_request = False  # joining without an invite link needs approval
         # world state
         self.users: dict[int, JSON] = {}
         self.blocked: set[int] = set()
-        self.member_status: dict[int, str] = {}
         self.chats: dict[int, JSON] = {}
         self.messages: dict[int, dict[int, JSON]] = {}
-        self.topics: dict[int, Topic] = {}
-        # the operator group's General topic (thread 1, which has no Topic of its own)
-        self.general_name = "General"
-        self.general_closed = False
+        # the operator supergroups by chat id, the main one (operator_chat_id) first
+        self.groups: dict[int, ForumGroup] = {}
         # message ids pinned in each chat, oldest pin first
         self.pinned: dict[int, list[int]] = {}
         self.files: dict[str, StoredFile] = {}
@@ -740,12 +795,9 @@ class FakeTelegram:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
-        self.chats[operator_chat_id] = {"id": operator_chat_id, "type": "supergroup"}
-        self.messages[operator_chat_id] = {}
-        # the group has history: its ids never collide with private ones or General's thread 1
-        self._next_message_id[operator_chat_id] = 100
+        self._group_ids = itertools.count(operator_chat_id - 1, -1)
         self.owner = self.add_user("Olena", last_name="Owner", username="support_owner")
-        self.member_status[self.owner["id"]] = "creator"
+        self.add_group("Support operators", chat_id=operator_chat_id)
         self._methods: dict[str, Callable[[_Request], Any]] = {
             name.removeprefix("api_").lower(): getattr(self, name)
             for name in dir(self)
@@ -1131,18 +1183,52 @@ class FakeTelegram:
             self.blocked.discard(user_id)
         self._changed()
 
-    def set_member_status(self, user_id: int, status: str) -> None:
-        """Status getChatMember reports for a user in the operator group (left, kicked...)."""
-        self.member_status[user_id] = status
+    @property
+    def main_group(self) -> ForumGroup:
+        """The main operator group (``operator_chat_id``)."""
+        return self.groups[self.operator_chat_id]
+
+    def add_group(self, title: str, *, chat_id: int | None = None, is_forum: bool = True) -> int:
+        """Add an operator supergroup the bot administers (managing topics); return its chat id.
+
+        It has its own message ids (starting high like the main group's, so they never collide
+        with private ones or General's thread 1), topics, General topic, members (the owner is
+        its creator, every other user a member unless :meth:`set_member_status` says otherwise)
+        and settings (``groups[chat_id]``).  ``chat_id`` None picks an unused -100... id.
+        """
+        if chat_id is None:
+            chat_id = next(i for i in self._group_ids if i not in self.chats)
+        if chat_id in self.chats:
+            raise ValueError(f"chat {chat_id} already exists")
+        self.groups[chat_id] = ForumGroup(chat_id, title, is_forum=is_forum)
+        self.chats[chat_id] = {"id": chat_id, "type": "supergroup"}
+        self.messages[chat_id] = {}
+        # the group has history: its ids never collide with private ones or General's thread 1
+        self._next_message_id[chat_id] = 100
+        self.groups[chat_id].member_status[self.owner["id"]] = "creator"
+        self._changed()
+        return chat_id
+
+    def topics_of(self, chat_id: int) -> dict[int, Topic]:
+        """The topics of one operator group by thread id (``topics`` is the main group's)."""
+        return self._group_of(chat_id).topics
+
+    def set_member_status(self, user_id: int, status: str, group: int | None = None) -> None:
+        """Status getChatMember reports for a user in an operator group (left, kicked...);
+        ``group`` None is the main one."""
+        self._group_of(group).member_status[user_id] = status
         self._changed()
 
-    def create_topic(self, name: str, *, icon_color: int = TOPIC_COLORS[0]) -> Topic:
-        """A topic created by a human admin (not the bot); no API call recorded."""
-        return self._create_topic(name, icon_color, None, self.owner)
+    def create_topic(
+        self, name: str, *, icon_color: int = TOPIC_COLORS[0], group: int | None = None
+    ) -> Topic:
+        """A topic created by a human admin (not the bot) in an operator group (None = main);
+        no API call recorded."""
+        return self._create_topic(self._group_of(group), name, icon_color, None, self.owner)
 
-    def delete_topic(self, thread_id: int) -> None:
+    def delete_topic(self, thread_id: int, *, group: int | None = None) -> None:
         """As if an admin deleted the topic: it and its messages disappear."""
-        self._delete_topic(thread_id)
+        self._delete_topic(self._group_of(group), thread_id)
         self._changed()
 
     def fail(
@@ -1372,13 +1458,21 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ world internals
 
+    def _group_of(self, chat_id: int | None) -> ForumGroup:
+        """An operator group by chat id (None = the main one), for the test-side helpers."""
+        group = self.groups.get(self.operator_chat_id if chat_id is None else chat_id)
+        if group is None:
+            raise KeyError(f"chat {chat_id} is not an operator group (see add_group)")
+        return group
+
     def _chat_public(self, chat_id: int) -> JSON:
         chat = copy.deepcopy(self.chats[chat_id])
-        if chat_id == self.operator_chat_id:
-            chat["title"] = self.group_title
-            if self.group_username:
-                chat["username"] = self.group_username
-            if self.group_is_forum:
+        group = self.groups.get(chat_id)
+        if group is not None:
+            chat["title"] = group.title
+            if group.username:
+                chat["username"] = group.username
+            if group.is_forum:
                 chat["is_forum"] = True
         return chat
 
@@ -1419,36 +1513,46 @@ class FakeTelegram:
         return message
 
     def _create_topic(
-        self, name: str, icon_color: int, icon_custom_emoji_id: str | None, creator: JSON
+        self,
+        group: ForumGroup,
+        name: str,
+        icon_color: int,
+        icon_custom_emoji_id: str | None,
+        creator: JSON,
     ) -> Topic:
-        thread_id = self._next_message_id.get(self.operator_chat_id, 0) + 1
+        if not group.is_forum:
+            raise ValueError(f"group {group.chat_id} is not a forum")
+        thread_id = self._next_message_id.get(group.chat_id, 0) + 1
         topic = Topic(thread_id, name, icon_color, icon_custom_emoji_id)
-        self.topics[thread_id] = topic
+        group.topics[thread_id] = topic
         created: JSON = {"name": name, "icon_color": icon_color}
         if icon_custom_emoji_id:
             created["icon_custom_emoji_id"] = icon_custom_emoji_id
         message = self._store(
-            self.operator_chat_id, creator, {"forum_topic_created": created}, thread_id=thread_id
+            group.chat_id, creator, {"forum_topic_created": created}, thread_id=thread_id
         )
         assert message["message_id"] == thread_id
         return topic
 
-    def _delete_topic(self, thread_id: int) -> None:
-        topic = self.topics.get(thread_id)
+    def _delete_topic(self, group: ForumGroup, thread_id: int) -> None:
+        topic = group.topics.get(thread_id)
         if topic is None:
-            raise KeyError(f"no topic {thread_id}")
+            raise KeyError(f"no topic {thread_id} in chat {group.chat_id}")
         topic.deleted = True
-        group = self.messages[self.operator_chat_id]
-        for message_id in [i for i, m in group.items() if m.get("message_thread_id") == thread_id]:
-            del group[message_id]
+        stored = self.messages[group.chat_id]
+        for message_id in [i for i, m in stored.items() if m.get("message_thread_id") == thread_id]:
+            del stored[message_id]
 
     def _new_update(self, kind: str, payload: JSON) -> JSON:
         return {"update_id": next(self._update_ids), kind: payload}
 
-    def _live_topic(self, thread_id: int) -> Topic:
-        topic = self.topics.get(thread_id)
-        if topic is None or topic.deleted:
-            raise ValueError(f"topic {thread_id} does not exist or was deleted")
+    @staticmethod
+    def _live_topic(group: ForumGroup, thread_id: int) -> Topic:
+        topic = group.live_topic(thread_id)
+        if topic is None:
+            raise ValueError(
+                f"topic {thread_id} of chat {group.chat_id} does not exist or was deleted"
+            )
         return topic
 
     # ------------------------------------------------------------------ people act
@@ -1474,27 +1578,33 @@ class FakeTelegram:
         user: JSON,
         thread_id: int | None,
         *,
+        group: int | None = None,
         reply_to: int | None = None,
         media_group_id: str | None = None,
         **content: Any,
     ) -> JSON:
-        """Someone writes in the operator group (thread_id None = General topic)."""
-        group = self.operator_chat_id
-        replied = self.messages[group][reply_to] if reply_to is not None else None
+        """Someone writes in an operator group (None = the main one; thread_id None = General)."""
+        forum = self._group_of(group)
+        chat_id = forum.chat_id
+        replied = self.messages[chat_id][reply_to] if reply_to is not None else None
         if thread_id is None and replied is not None:
             thread_id = replied.get("message_thread_id")
         if thread_id is not None:
-            self._live_topic(thread_id)
+            self._live_topic(forum, thread_id)
         if media_group_id is not None:
             content["media_group_id"] = media_group_id
-        message = self._store(group, user, content, thread_id=thread_id, reply_to=replied)
+        message = self._store(chat_id, user, content, thread_id=thread_id, reply_to=replied)
         return self._new_update("message", _public(message))
 
-    def service_message(self, thread_id: int | None, **fields: Any) -> JSON:
-        """A service message in the operator group; topic events also change the topic state."""
+    def service_message(
+        self, thread_id: int | None, *, group: int | None = None, **fields: Any
+    ) -> JSON:
+        """A service message in an operator group (None = the main one); topic events also
+        change the topic state."""
+        forum = self._group_of(group)
         sender = fields.pop("from", None) or fields.pop("from_user", None) or self.owner
-        if thread_id is not None and thread_id in self.topics:
-            topic = self.topics[thread_id]
+        if thread_id is not None and thread_id in forum.topics:
+            topic = forum.topics[thread_id]
             edited = fields.get("forum_topic_edited")
             if edited:
                 topic.name = edited.get("name", topic.name)
@@ -1504,7 +1614,7 @@ class FakeTelegram:
                 topic.closed = True
             if "forum_topic_reopened" in fields:
                 topic.closed = False
-        message = self._store(self.operator_chat_id, sender, fields, thread_id=thread_id)
+        message = self._store(forum.chat_id, sender, fields, thread_id=thread_id)
         return self._new_update("message", _public(message))
 
     def edit_message(self, chat_id: int, message_id: int, **changes: Any) -> JSON:
@@ -1660,11 +1770,12 @@ class FakeTelegram:
         """Stored messages of a chat in message_id order."""
         return [self.messages[chat_id][i] for i in sorted(self.messages.get(chat_id, {}))]
 
-    def topic_messages(self, thread_id: int) -> list[JSON]:
-        """Messages of one operator topic, without its forum_topic_created header."""
+    def topic_messages(self, thread_id: int, group: int | None = None) -> list[JSON]:
+        """Messages of one topic of an operator group (None = the main one), without its
+        forum_topic_created header."""
         return [
             m
-            for m in self.chat_messages(self.operator_chat_id)
+            for m in self.chat_messages(self._group_of(group).chat_id)
             if m.get("message_thread_id") == thread_id and "forum_topic_created" not in m
         ]
 
@@ -1704,25 +1815,24 @@ class FakeTelegram:
         chat_id = self._chat_id(params)
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
-        if chat_id == self.operator_chat_id and self.bot_status == "left":
+        group = self.groups.get(chat_id)
+        if group is not None and group.bot_status == "left":
             raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
-        if chat_id == self.operator_chat_id and self.bot_status == "kicked":
+        if group is not None and group.bot_status == "kicked":
             raise ApiError(403, "Forbidden: bot was kicked from the supergroup chat")
         return chat_id
-
-    def _bot_manages_topics(self) -> bool:
-        return self.bot_status in ("administrator", "creator") and self.bot_can_manage_topics
 
     def _thread(self, chat_id: int, params: JSON) -> int | None:
         thread_id = params.get("message_thread_id")
         if thread_id is None:
             return None
-        if chat_id != self.operator_chat_id or not self.group_is_forum:
+        group = self.groups.get(chat_id)
+        if group is None or not group.is_forum:
             raise bad("message thread not found")
-        topic = self.topics.get(int(thread_id))
-        if topic is None or topic.deleted:
+        topic = group.live_topic(int(thread_id))
+        if topic is None:
             raise bad("message thread not found")
-        if topic.closed and not self._bot_manages_topics():
+        if topic.closed and not group.bot_manages_topics():
             raise bad("TOPIC_CLOSED")
         return topic.thread_id
 
@@ -1824,7 +1934,7 @@ class FakeTelegram:
             chat_id = self._writable_chat(params)
         thread_id = self._thread(chat_id, params)
         replied, extra = self._reply(chat_id, thread_id, params)
-        if replied is not None and thread_id is None and chat_id == self.operator_chat_id:
+        if replied is not None and thread_id is None and chat_id in self.groups:
             thread_id = replied.get("message_thread_id")
         content = {**content, **extra}
         markup = params.get("reply_markup")
@@ -1883,7 +1993,8 @@ class FakeTelegram:
     def api_getChat(self, r: _Request) -> JSON:
         chat_id = self._chat_id(r.params)
         chat = self._chat_public(chat_id)
-        if chat_id == self.operator_chat_id and self.group_join_by_request:
+        group = self.groups.get(chat_id)
+        if group is not None and group.join_by_request:
             chat["join_by_request"] = True
         chat.update(
             {
@@ -1919,11 +2030,11 @@ class FakeTelegram:
             "can_manage_topics": manage_topics,
         }
 
-    def _member(self, user: JSON, status: str) -> JSON:
+    def _member(self, user: JSON, status: str, group: ForumGroup | None = None) -> JSON:
         if status == "administrator":
-            if user["id"] == self.bot_id:
+            if user["id"] == self.bot_id and group is not None:
                 rights = self._admin_rights(
-                    self.bot_can_manage_topics, self.bot_can_delete_messages
+                    group.bot_can_manage_topics, group.bot_can_delete_messages
                 )
             else:
                 rights = self._admin_rights(True)
@@ -1936,15 +2047,16 @@ class FakeTelegram:
 
     def api_getChatMember(self, r: _Request) -> JSON:
         chat_id = self._chat_id(r.params)
+        group = self.groups.get(chat_id)
         user_id = r.params.get("user_id")
         if user_id == self.bot_id:
-            status = self.bot_status if chat_id == self.operator_chat_id else "member"
-            return self._member(copy.deepcopy(self.bot_user), status)
+            status = group.bot_status if group is not None else "member"
+            return self._member(copy.deepcopy(self.bot_user), status, group)
         user = self.users.get(user_id) if isinstance(user_id, int) else None
         if user is None:
             raise bad("PARTICIPANT_ID_INVALID")
-        if chat_id == self.operator_chat_id:
-            status = self.member_status.get(user["id"], "member")
+        if group is not None:
+            status = group.member_status.get(user["id"], "member")
         elif chat_id == user["id"]:
             status = "member"
         else:
@@ -1952,13 +2064,13 @@ class FakeTelegram:
         return self._member(copy.deepcopy(user), status)
 
     def api_getChatAdministrators(self, r: _Request) -> list[JSON]:
-        chat_id = self._chat_id(r.params)
-        if chat_id != self.operator_chat_id:
+        group = self.groups.get(self._chat_id(r.params))
+        if group is None:
             raise bad("there are no administrators in the private chat")
         admins = [self._member(copy.deepcopy(self.owner), "creator")]
-        if self.bot_status in ("administrator", "creator"):
-            admins.append(self._member(copy.deepcopy(self.bot_user), self.bot_status))
-        for user_id, status in self.member_status.items():
+        if group.bot_status in ("administrator", "creator"):
+            admins.append(self._member(copy.deepcopy(self.bot_user), group.bot_status, group))
+        for user_id, status in group.member_status.items():
             if status == "administrator":
                 admins.append(self._member(copy.deepcopy(self.users[user_id]), status))
         return admins
@@ -2054,20 +2166,20 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ API: forum topics
 
-    def _group_for_topics(self, params: JSON) -> int:
-        chat_id = self._chat_id(params)
-        if chat_id != self.operator_chat_id or not self.group_is_forum:
+    def _group_for_topics(self, params: JSON) -> ForumGroup:
+        group = self.groups.get(self._chat_id(params))
+        if group is None or not group.is_forum:
             raise bad("the chat is not a forum")
-        return chat_id
+        return group
 
-    def _topic_for_edit(self, params: JSON) -> Topic:
-        self._group_for_topics(params)
-        topic = self.topics.get(params.get("message_thread_id"))  # type: ignore[arg-type]
-        if topic is None or topic.deleted:
+    def _topic_for_edit(self, params: JSON) -> tuple[ForumGroup, Topic]:
+        group = self._group_for_topics(params)
+        topic = group.live_topic(params.get("message_thread_id"))
+        if topic is None:
             raise bad("TOPIC_ID_INVALID")
-        if not self._bot_manages_topics():
+        if not group.bot_manages_topics():
             raise bad("CHAT_ADMIN_REQUIRED")
-        return topic
+        return group, topic
 
     @staticmethod
     def _clean_topic_name(name: Any) -> str:
@@ -2077,19 +2189,19 @@ class FakeTelegram:
         return cleaned
 
     def api_createForumTopic(self, r: _Request) -> JSON:
-        self._group_for_topics(r.params)
-        if not self._bot_manages_topics():
+        group = self._group_for_topics(r.params)
+        if not group.bot_manages_topics():
             raise bad("not enough rights to create a topic")
         name = self._clean_topic_name(r.params.get("name"))
         color = r.params.get("icon_color", TOPIC_COLORS[0])
         if color not in TOPIC_COLORS:
             raise bad("TOPIC_COLOR_INVALID")
         emoji = r.params.get("icon_custom_emoji_id") or None
-        topic = self._create_topic(name, int(color), emoji, self.bot_user)
+        topic = self._create_topic(group, name, int(color), emoji, self.bot_user)
         return topic.as_api()
 
     def api_editForumTopic(self, r: _Request) -> bool:
-        topic = self._topic_for_edit(r.params)
+        group, topic = self._topic_for_edit(r.params)
         edited: JSON = {}
         if r.params.get("name") not in (None, ""):
             name = self._clean_topic_name(r.params["name"])
@@ -2105,7 +2217,7 @@ class FakeTelegram:
         if "icon_custom_emoji_id" in edited:
             topic.icon_custom_emoji_id = edited["icon_custom_emoji_id"] or None
         self._store(
-            self.operator_chat_id,
+            group.chat_id,
             self.bot_user,
             {"forum_topic_edited": edited},
             thread_id=topic.thread_id,
@@ -2113,12 +2225,12 @@ class FakeTelegram:
         return True
 
     def api_closeForumTopic(self, r: _Request) -> bool:
-        topic = self._topic_for_edit(r.params)
+        group, topic = self._topic_for_edit(r.params)
         if topic.closed:
             raise bad("TOPIC_NOT_MODIFIED")
         topic.closed = True
         self._store(
-            self.operator_chat_id,
+            group.chat_id,
             self.bot_user,
             {"forum_topic_closed": {}},
             thread_id=topic.thread_id,
@@ -2126,12 +2238,12 @@ class FakeTelegram:
         return True
 
     def api_reopenForumTopic(self, r: _Request) -> bool:
-        topic = self._topic_for_edit(r.params)
+        group, topic = self._topic_for_edit(r.params)
         if not topic.closed:
             raise bad("TOPIC_NOT_MODIFIED")
         topic.closed = False
         self._store(
-            self.operator_chat_id,
+            group.chat_id,
             self.bot_user,
             {"forum_topic_reopened": {}},
             thread_id=topic.thread_id,
@@ -2139,34 +2251,34 @@ class FakeTelegram:
         return True
 
     def api_deleteForumTopic(self, r: _Request) -> bool:
-        topic = self._topic_for_edit(r.params)
-        if not self.bot_can_delete_messages:
+        group, topic = self._topic_for_edit(r.params)
+        if not group.bot_can_delete_messages:
             raise bad("CHAT_ADMIN_REQUIRED")
-        self._delete_topic(topic.thread_id)
+        self._delete_topic(group, topic.thread_id)
         return True
 
-    def _general_for_edit(self, params: JSON) -> int:
-        chat_id = self._group_for_topics(params)
-        if not self._bot_manages_topics():
+    def _general_for_edit(self, params: JSON) -> ForumGroup:
+        group = self._group_for_topics(params)
+        if not group.bot_manages_topics():
             raise bad("CHAT_ADMIN_REQUIRED")
-        return chat_id
+        return group
 
     def api_editGeneralForumTopic(self, r: _Request) -> bool:
-        chat_id = self._general_for_edit(r.params)
+        group = self._general_for_edit(r.params)
         name = self._clean_topic_name(r.params.get("name"))
-        if name == self.general_name:
+        if name == group.general_name:
             raise bad("TOPIC_NOT_MODIFIED")
-        self.general_name = name
-        self._store(chat_id, self.bot_user, {"forum_topic_edited": {"name": name}})
+        group.general_name = name
+        self._store(group.chat_id, self.bot_user, {"forum_topic_edited": {"name": name}})
         return True
 
     def _set_general_closed(self, params: JSON, closed: bool) -> bool:
-        chat_id = self._general_for_edit(params)
-        if self.general_closed == closed:
+        group = self._general_for_edit(params)
+        if group.general_closed == closed:
             raise bad("TOPIC_NOT_MODIFIED")
-        self.general_closed = closed
+        group.general_closed = closed
         event = "forum_topic_closed" if closed else "forum_topic_reopened"
-        self._store(chat_id, self.bot_user, {event: {}})
+        self._store(group.chat_id, self.bot_user, {event: {}})
         return True
 
     def api_closeGeneralForumTopic(self, r: _Request) -> bool:
@@ -2509,7 +2621,8 @@ class FakeTelegram:
 
     def _pinnable_chat(self, params: JSON) -> int:
         chat_id = self._writable_chat(params)
-        if chat_id == self.operator_chat_id and self.bot_status not in ("administrator", "creator"):
+        group = self.groups.get(chat_id)
+        if group is not None and group.bot_status not in ("administrator", "creator"):
             raise bad("not enough rights to manage pinned messages in the chat")
         return chat_id
 
@@ -2542,16 +2655,16 @@ class FakeTelegram:
         return True
 
     def api_unpinAllForumTopicMessages(self, r: _Request) -> bool:
-        chat_id = self._group_for_topics(r.params)
-        self._pinnable_chat(r.params)
-        topic = self.topics.get(r.params.get("message_thread_id"))  # type: ignore[arg-type]
-        if topic is None or topic.deleted:
+        group = self._group_for_topics(r.params)
+        chat_id = self._pinnable_chat(r.params)
+        topic = group.live_topic(r.params.get("message_thread_id"))
+        if topic is None:
             raise bad("TOPIC_ID_INVALID")
-        group = self.messages[chat_id]
+        stored = self.messages[chat_id]
         self.pinned[chat_id] = [
             i
             for i in self.pinned.get(chat_id, [])
-            if i not in group or group[i].get("message_thread_id") != topic.thread_id
+            if i not in stored or stored[i].get("message_thread_id") != topic.thread_id
         ]
         return True
 

@@ -924,3 +924,168 @@ async def test_redelivery_in_polling_mode_queues_once(fake: FakeTelegram, bot: B
     assert await fake.deliver_until_accepted(update) == 1
     updates = await bot.get_updates(timeout=0)
     assert [u.update_id for u in updates] == [update["update_id"]]
+
+
+async def test_groups_have_their_own_topics_and_thread_ids(fake: FakeTelegram, bot: Bot) -> None:
+    main, sales = fake.operator_chat_id, fake.add_group("Sales operators")
+    assert sales not in (main, *fake.users)
+    user = fake.add_user("Ivan")
+    in_main = await bot.create_forum_topic(main, "Ivan · main")
+    in_sales = await bot.create_forum_topic(sales, "Ivan · sales")
+    # a thread id is the topic's first message id in its own group: both are 101
+    assert in_main.message_thread_id == in_sales.message_thread_id == 101
+    assert fake.topics[101].name == "Ivan · main"  # ``topics`` is still the main group's
+    assert fake.topics_of(main) is fake.topics
+    assert fake.topics_of(sales)[101].name == "Ivan · sales"
+
+    to_main = await bot.send_message(main, "hello main", message_thread_id=101)
+    to_sales = await bot.send_message(sales, "hello sales", message_thread_id=101)
+    assert (to_main.chat.id, to_sales.chat.id) == (main, sales)
+    assert to_sales.chat.title == "Sales operators" and to_sales.chat.is_forum
+    assert to_sales.reply_to_message is not None
+    assert to_sales.reply_to_message.forum_topic_created is not None
+    assert to_sales.reply_to_message.forum_topic_created.name == "Ivan · sales"
+    assert [m["text"] for m in fake.sent_by_bot(main, 101)] == ["hello main"]
+    assert [m["text"] for m in fake.sent_by_bot(sales, 101)] == ["hello sales"]
+    reply = fake.operator_message(fake.owner, 101, group=sales, text="sales answers")
+    assert reply["message"]["chat"]["id"] == sales
+    assert [m.get("text") for m in fake.topic_messages(101, group=sales)] == [
+        "hello sales",
+        "sales answers",
+    ]
+    assert [m.get("text") for m in fake.topic_messages(101)] == ["hello main"]
+    photo = fake.customer_message(user, photo=fake.photo())["message"]["message_id"]
+    copied = await bot.copy_message(sales, user["id"], photo, message_thread_id=101)
+    assert fake.message(sales, copied.message_id)["message_thread_id"] == 101
+
+    # a button pressed in the second group, and the bot's writes there
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Close", callback_data="close")]]
+    )
+    card = await bot.send_message(sales, "card", message_thread_id=101, reply_markup=markup)
+    press = fake.callback_query(fake.owner, fake.message(sales, card.message_id), "close")
+    query = Update.model_validate(press).callback_query
+    assert query is not None and query.message is not None
+    assert (query.message.chat.id, query.message.message_id) == (sales, card.message_id)
+    assert await bot.answer_callback_query(query.id, "closing")
+    await bot.edit_message_text("card (closed)", chat_id=sales, message_id=card.message_id)
+    await bot.set_message_reaction(sales, card.message_id, [ReactionTypeEmoji(emoji="👍")])
+    assert await bot.pin_chat_message(sales, card.message_id)
+    assert fake.pinned[sales] == [card.message_id] and main not in fake.pinned
+    assert await bot.unpin_all_forum_topic_messages(sales, 101)
+    assert fake.pinned[sales] == []
+
+    # closing, editing, deleting one group's thread 101 leaves the other's alone
+    await bot.close_forum_topic(main, 101)
+    assert fake.topics[101].closed and not fake.topics_of(sales)[101].closed
+    await bot.reopen_forum_topic(main, 101)
+    with pytest.raises(TelegramBadRequest, match="TOPIC_NOT_MODIFIED"):
+        await bot.reopen_forum_topic(sales, 101)
+    await bot.edit_forum_topic(sales, 101, name="Ivan · sales · VIP")
+    assert fake.topics[101].name == "Ivan · main"
+    fake.service_message(101, group=sales, forum_topic_closed={})
+    assert fake.topics_of(sales)[101].closed and not fake.topics[101].closed
+    await bot.delete_forum_topic(main, 101)
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.send_message(main, "gone", message_thread_id=101)
+    with pytest.raises(TelegramBadRequest, match="TOPIC_ID_INVALID"):
+        await bot.close_forum_topic(main, 101)
+    with pytest.raises(ValueError, match="does not exist or was deleted"):
+        fake.operator_message(fake.owner, 101, text="gone")
+    assert fake.topic_messages(101) == []
+    still = await bot.send_message(sales, "still here", message_thread_id=101)
+    assert fake.message(sales, still.message_id)["message_thread_id"] == 101
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.send_message(sales, "no such topic", message_thread_id=777)
+
+    # topics made by people and the General topic are per group too
+    human = fake.create_topic("Walk-in", group=sales)
+    assert human.thread_id in fake.topics_of(sales) and human.thread_id not in fake.topics
+    fake.delete_topic(human.thread_id, group=sales)
+    assert fake.topics_of(sales)[human.thread_id].deleted
+    assert await bot.close_general_forum_topic(sales)
+    assert fake.groups[sales].general_closed and not fake.general_closed
+    assert_valid_world(fake)
+
+
+async def test_groups_have_their_own_members_and_settings(fake: FakeTelegram, bot: Bot) -> None:
+    main = fake.operator_chat_id
+    sales = fake.add_group("Sales operators", chat_id=-1009876543210)
+    assert sales == -1009876543210
+    with pytest.raises(ValueError, match="already exists"):
+        fake.add_group("Again", chat_id=sales)
+    plain = fake.add_group("Not a forum", is_forum=False)
+
+    chats = [await bot.get_chat(chat_id) for chat_id in (main, sales, plain)]
+    assert [(c.id, c.type, c.title, c.is_forum) for c in chats] == [
+        (main, "supergroup", "Support operators", True),
+        (sales, "supergroup", "Sales operators", True),
+        (plain, "supergroup", "Not a forum", None),
+    ]
+    fake.groups[sales].username = "sales_team"
+    fake.groups[sales].join_by_request = True
+    chat = await bot.get_chat(sales)
+    assert (chat.username, chat.join_by_request) == ("sales_team", True)
+    chat = await bot.get_chat(main)
+    assert (chat.username, chat.join_by_request) == (None, None)
+
+    # the owner created every group; a user is a member unless told otherwise, per group
+    ivan = fake.add_user("Ivan")
+    fake.set_member_status(ivan["id"], "left", group=sales)
+    assert (await bot.get_chat_member(main, ivan["id"])).status == "member"
+    assert (await bot.get_chat_member(sales, ivan["id"])).status == "left"
+    assert (await bot.get_chat_member(sales, fake.owner["id"])).status == "creator"
+    fake.set_member_status(ivan["id"], "administrator")  # in the main group only
+    main_admins = {m.user.id for m in await bot.get_chat_administrators(main)}
+    sales_admins = {m.user.id for m in await bot.get_chat_administrators(sales)}
+    assert main_admins == {fake.owner["id"], fake.bot_id, ivan["id"]}
+    assert sales_admins == {fake.owner["id"], fake.bot_id}
+
+    # the bot's rights are per group
+    fake.groups[sales].bot_can_manage_topics = False
+    member = await bot.get_chat_member(sales, fake.bot_id)
+    assert (member.status, member.can_manage_topics) == ("administrator", False)
+    assert (await bot.get_chat_member(main, fake.bot_id)).can_manage_topics is True
+    with pytest.raises(TelegramBadRequest, match="not enough rights to create a topic"):
+        await bot.create_forum_topic(sales, "Ivan")
+    await bot.create_forum_topic(main, "Ivan")
+    fake.groups[sales].bot_status = "kicked"
+    with pytest.raises(TelegramForbiddenError, match="bot was kicked from the supergroup chat"):
+        await bot.send_message(sales, "hi")
+    await bot.send_message(main, "hi")
+
+    # a group that is not a forum has no topics, with Telegram's errors
+    with pytest.raises(TelegramBadRequest, match="the chat is not a forum"):
+        await bot.create_forum_topic(plain, "Ivan")
+    with pytest.raises(TelegramBadRequest, match="message thread not found"):
+        await bot.send_message(plain, "hi", message_thread_id=101)
+    sent = await bot.send_message(plain, "hi")
+    assert sent.message_id == 101 and sent.chat.title == "Not a forum"
+    with pytest.raises(ValueError, match="not a forum"):
+        fake.create_topic("Walk-in", group=plain)
+    with pytest.raises(KeyError, match="not an operator group"):
+        fake.topics_of(ivan["id"])
+    assert_valid_world(fake)
+
+
+async def test_flood_windows_are_per_group(fake: FakeTelegram, bot: Bot) -> None:
+    main, sales = fake.operator_chat_id, fake.add_group("Sales operators")
+    fake.freeze_clock()
+    fake.rate_limits(group_per_minute=2)
+    for chat_id in (main, sales):
+        topic = await bot.create_forum_topic(chat_id, "Ivan")
+        await bot.send_message(chat_id, "one", message_thread_id=topic.message_thread_id)
+    with pytest.raises(TelegramRetryAfter) as retry:
+        await bot.send_message(main, "two")
+    assert retry.value.retry_after == 60
+    fake.advance_clock(30)
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(sales, "two")
+    third = fake.add_group("Claims operators")
+    await bot.send_message(third, "its own budget")  # the other two are full
+    fake.advance_clock(30)
+    await bot.send_message(main, "two")
+    await bot.send_message(sales, "two")
+    assert [fake.operation_count(chat_id) for chat_id in (main, sales, third)] == [3, 3, 1]
+    assert [c.chat_id for c in fake.operations(sales)] == [sales] * 3
+    assert [c.params["chat_id"] for c in fake.flood_refusals] == [main, sales]
