@@ -18,7 +18,7 @@ from bridge.handlers.customers import (
     delivery_reported,
 )
 from bridge.handlers.help_section import customer_pressed
-from bridge.handlers.operator_actions import operator_acted, operator_sent_faq
+from bridge.handlers.operator_actions import operator_acted, operator_seen, operator_sent_faq
 from bridge.handlers.operators import operator_edited, operator_released_held, operator_wrote
 
 Handler = Callable[[Any, Context], Awaitable[None]]
@@ -34,6 +34,7 @@ HANDLERS: dict[str, Handler] = {
     "operator_acted": operator_acted,
     "operator_sent_faq": operator_sent_faq,
     "operator_released_held": operator_released_held,
+    "operator_seen": operator_seen,
 }
 
 
