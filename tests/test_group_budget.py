@@ -5,8 +5,8 @@ conversations, against a fake Telegram that charges sends, edits, reactions and 
 to the group's 20 operations a minute, as Telegram does. The bridge must stay within the
 budget (no 429), spend at most 1.25 group operations per customer message at intake and at most
 5.5 per conversation (4 before ownership: the first answer takes the conversation, and the card
-is redrawn once to show who owns it), and still show every word, in order. Time is moved on, for the bridge and
-the fake alike, instead of waited for.
+is redrawn once to show who owns it), and still show every word, in order. Time is moved on,
+for the bridge and the fake alike, instead of waited for.
 """
 
 from __future__ import annotations
