@@ -38,7 +38,7 @@ from bot.telegram.customer_channel import TelegramCustomerChannel
 from bot.telegram.customer_router import customer_router
 from bot.telegram.group_router import group_router
 from bot.telegram.intake import TelegramIntake
-from bot.telegram.membership import Membership
+from bot.telegram.membership import Membership, SeenOperators
 from bot.telegram.operator_desk import TelegramOperatorDesk
 from bot.telegram.operator_router import operator_router, setup_router
 from bot.telegram.polling import fatal as polling_fatal
@@ -231,6 +231,7 @@ class Application:
             timedelta(seconds=settings.sla_first_response_seconds),
             settings.topic_link,
             settings.sla_alert_general,
+            timedelta(minutes=settings.sla_reassign_minutes),
         )
         self._sla_task = self.supervisor.start(
             "SLA reminder", lambda: every(settings.sla_check_seconds, watch.remind, "SLA reminder")
@@ -259,6 +260,7 @@ class Application:
             faq=faq,
             screens=screens,
             membership=Membership(bot, settings.operator_chat_id),
+            seen_operators=SeenOperators(),
             waiting=watch,
             reports=Reports(
                 sessions,

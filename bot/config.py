@@ -125,6 +125,7 @@ class Settings(TelegramAccess):
     sla_first_response_seconds: float = Field(default=60, gt=0)
     sla_alert_general: bool = False
     sla_check_seconds: float = Field(default=15, gt=0)
+    sla_reassign_minutes: float = Field(default=15, gt=0)
     inbox_sweep_seconds: float = Field(default=5, gt=0)
     retention_days: int = Field(default=365, ge=1, le=36500)
     retention_check_seconds: float = Field(default=3600, gt=0)

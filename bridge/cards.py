@@ -9,14 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from bridge.model import Customer
+from bridge.model import Customer, Operator
 from bridge.ports import Card, CardButton
 from bridge.topic_names import clean_name
 
 SEPARATOR = "\n\n"  # between the card (or a note) and what goes under it in the same post
 
 
-def customer_card(customer: Customer, earlier_conversations: int) -> Card:
+def customer_card(
+    customer: Customer, earlier_conversations: int, owner: Operator | None = None
+) -> Card:
+    """`owner`: who owns the customer's open conversation (None: nobody does)."""
     name = escape(clean_name(customer.full_name, limit=128) or f"Customer {customer.id}")
     # the id is what `support-bridge forget-customer` / `export-customer` ask for
     platform = f"Platform: {customer.platform.display_name}"
@@ -34,10 +37,19 @@ def customer_card(customer: Customer, earlier_conversations: int) -> Card:
             lines.append(f"{title}: {escape(clean_name(value))}")
     lines.append(f"First contact: {_when(customer.first_seen_at)}")
     lines.append(f"Earlier conversations: {earlier_conversations}")
+    if owner is not None:
+        lines.append(f"🙋 Owner: <b>{escape(clean_name(owner.name, limit=128))}</b>")
+    else:
+        lines.append("🙋 Owner: nobody yet")
     if customer.banned:
         lines.append("⛔ <b>Banned</b>: messages are not relayed.")
     ban = CardButton("✅ Unban", "unban") if customer.banned else CardButton("⛔ Ban", "ban")
-    buttons = (CardButton("⏳ In progress", "wait"), CardButton("🔒 Close", "close"), ban)
+    buttons = (
+        CardButton("🙋 Take", "take"),
+        CardButton("⏳ In progress", "wait"),
+        CardButton("🔒 Close", "close"),
+        ban,
+    )
     return Card(html="\n".join(lines), buttons=buttons)
 
 

@@ -31,6 +31,9 @@ class CardAction(StrEnum):
     REOPEN = "reopen"
     BAN = "ban"
     UNBAN = "unban"
+    TAKE = "take"
+    ASSIGN = "assign"
+    RELEASE = "release"
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,12 @@ class OperatorEdited(Command):
 
 @dataclass(frozen=True)
 class OperatorActed(Command):
-    """/close, /reopen, /ban, /unban, /wait [minutes], or the card's button for one of them.
+    """/close, /reopen, /ban, /unban, /wait [minutes], /take, /assign, /release, or the
+    card's button for one of them.
 
     `command_message_id`: the operator's command message (answers reply to it); a button
-    press has `callback_id` instead.
+    press has `callback_id` instead. `/assign` names its operator: `assignee` (the author of
+    the message it replies to) or `assignee_username` (found among operators seen).
     """
 
     name: ClassVar[str] = "operator_acted"
@@ -124,6 +129,16 @@ class OperatorActed(Command):
     minutes: int | None = None
     command_message_id: int | None = None
     callback_id: str | None = None
+    assignee: Operator | None = None
+    assignee_username: str | None = None
+
+
+@dataclass(frozen=True)
+class OperatorSeen(Command):
+    """An operator wrote in the group outside a customer's topic: remember their @username."""
+
+    name: ClassVar[str] = "operator_seen"
+    operator: Operator
 
 
 @dataclass(frozen=True)
@@ -203,6 +218,7 @@ COMMANDS: dict[str, type[Command]] = {
         OperatorSentSnippet,
         OperatorSavedSnippet,
         OperatorListedSnippets,
+        OperatorSeen,
     )
 }
 

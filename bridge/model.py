@@ -131,10 +131,19 @@ class CustomerProfile:
 
 @dataclass(frozen=True)
 class Operator:
-    """A member of the operator group acting in a topic."""
+    """A member of the operator group acting in a topic.
+
+    `id` is the Telegram user id; an anonymous admin posts as the group (a negative id) and
+    is nobody in particular: such an operator never owns a conversation.
+    """
 
     id: int
     name: str
+    username: str | None = None
+
+    @property
+    def is_person(self) -> bool:
+        return self.id > 0
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,14 @@ class Conversation:
     rating_comment: str | None = None
     rated_at: datetime | None = None
     sla_alerted_at: datetime | None = None  # when the "waiting too long" reminder was posted
+    owner_id: int | None = None  # the operator who owns it (taken, assigned or first to answer)
+    owner_name: str | None = None
+
+    @property
+    def owner(self) -> Operator | None:
+        if self.owner_id is None:
+            return None
+        return Operator(self.owner_id, self.owner_name or f"Operator {self.owner_id}")
 
     @property
     def is_open(self) -> bool:

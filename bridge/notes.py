@@ -197,3 +197,38 @@ def snippets_listed(count: int, shown: int) -> str:
 
 def no_snippets() -> str:
     return "📎 No saved replies yet: reply /save &lt;name&gt; to a message of yours to save one."
+
+
+def mention(operator_id: int, name: str) -> str:
+    """An operator named so that Telegram notifies them."""
+    return f'<a href="tg://user?id={operator_id}">{escape(name)}</a>'
+
+
+def assigned(by: str, owner_id: int, owner_name: str) -> str:
+    return f"🙋 {mention(owner_id, owner_name)}, {escape(by)} handed this conversation to you."
+
+
+def unknown_operator(username: str) -> str:
+    return (
+        f"I don't know @{escape(username)} yet: an operator must have written in this group "
+        "before a conversation can be assigned to them."
+    )
+
+
+ASSIGN_USAGE = "Use /assign @username, or reply /assign to a message of that operator."
+
+
+def waiting_too_long(waited: str, owner_id: int | None, owner_name: str | None) -> str:
+    """The SLA reminder in the topic: to the owner by name (they are notified), or to all."""
+    if owner_id is None:
+        return f"⏰ <b>The customer has been waiting {waited}</b> for an answer."
+    who = mention(owner_id, owner_name or f"Operator {owner_id}")
+    return f"⏰ {who}, <b>the customer has been waiting {waited}</b> for an answer."
+
+
+def free_to_take(waited: str, owner_name: str) -> str:
+    """The owner did not answer after the reminder: the team is asked, ownership is gone."""
+    return (
+        f"⏰ <b>The customer has been waiting {waited}</b> and {escape(owner_name)} has not "
+        "answered: the conversation is free to take (/take or 🙋 Take on the card)."
+    )

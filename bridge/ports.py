@@ -258,6 +258,25 @@ class ConversationRepository(Protocol):
 
     async def clear_sla_alert(self, conversation_id: int) -> None: ...
 
+    async def set_owner(
+        self, conversation_id: int, owner: Operator | None, unless_owner: int | None = None
+    ) -> bool:
+        """Give it an owner, or none; `unless_owner`: only if that operator still owns it.
+        True when it changed."""
+        ...
+
+    async def owned_by(self, operator_id: int) -> list[Conversation]:
+        """The operator's open conversations, oldest first."""
+        ...
+
+
+class OperatorRepository(Protocol):
+    """Operators seen writing in the group (their @username finds them for `/assign`)."""
+
+    async def seen(self, operator: Operator, now: datetime) -> None: ...
+
+    async def by_username(self, username: str) -> Operator | None: ...
+
 
 class MessageLinkRepository(Protocol):
     async def add(
@@ -441,6 +460,9 @@ class UnitOfWork(Protocol):
 
     @property
     def notices(self) -> NoticeRepository: ...
+
+    @property
+    def operators(self) -> OperatorRepository: ...
 
     @property
     def retention(self) -> RetentionRepository: ...

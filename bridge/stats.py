@@ -23,6 +23,8 @@ MAX_PERIOD_DAYS = 3660
 DAILY_IN_TEXT_DAYS = 14
 """Longer periods leave the day-by-day lines to the chart: 30 lines are not compact."""
 NAME_WIDTH = 12
+OWNER_NAME_WIDTH = 10
+"""The owners' table has one column more than the operators' one: still a phone's width."""
 _DAYS = re.compile(r"([1-9]\d{0,4})d")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -52,6 +54,8 @@ class ConversationFigures:
     opened_offline: bool
     operator_messages: tuple[int, ...] = ()
     """Messages each of `operators` sent, in the same order (for the per-operator table)."""
+    owner: str | None = None
+    """The operator who owns it (took it, was assigned it or answered it first), if anyone."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,20 @@ class OperatorFigures:
     """Over the conversations this operator answered first."""
     rating_average: float | None
     """Over the rated conversations this operator answered in."""
+
+
+@dataclass(frozen=True)
+class OwnerFigures:
+    """The conversations one operator owned in a period, and how they went."""
+
+    name: str
+    owned: int
+    median_first_response_seconds: float | None
+    """Over the owned conversations that were answered (by anyone)."""
+    median_resolution_seconds: float | None
+    """Over the owned conversations that were closed."""
+    rating_average: float | None
+    ratings: int
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,8 @@ class Report:
     """Sorted by conversations, most first (then by name)."""
     daily: tuple[tuple[date, int, float | None], ...]
     """Per local day of the period: (day, conversations opened, median first response)."""
+    per_owner: tuple[OwnerFigures, ...] = ()
+    """Sorted by conversations owned, most first (then by name)."""
 
 
 async def conversation_figures(
@@ -215,6 +235,7 @@ async def conversation_figures(
                 rating_comment=row.rating_comment,
                 opened_offline=row.opened_offline,
                 operator_messages=tuple(count for _at, _name, count in operators),
+                owner=row.owner_name if row.owner_id is not None else None,
             )
         )
     return figures
@@ -275,7 +296,33 @@ def summarize(
         faq_helped=sum(1 for f in figures if f.faq_offered is not None and f.faq_helped),
         per_operator=_per_operator(figures),
         daily=_daily(figures, since, until, zone),
+        per_owner=_per_owner(figures),
     )
+
+
+def _per_owner(figures: Sequence[ConversationFigures]) -> tuple[OwnerFigures, ...]:
+    owned: dict[str, list[ConversationFigures]] = {}
+    for figure in figures:
+        if figure.owner is not None:
+            owned.setdefault(figure.owner, []).append(figure)
+    rows = []
+    for name, mine in owned.items():
+        ratings = [f.rating for f in mine if f.rating is not None]
+        rows.append(
+            OwnerFigures(
+                name=name,
+                owned=len(mine),
+                median_first_response_seconds=median(
+                    [f.first_response_seconds for f in mine if f.first_response_seconds is not None]
+                ),
+                median_resolution_seconds=median(
+                    [f.resolution_seconds for f in mine if f.resolution_seconds is not None]
+                ),
+                rating_average=_average(ratings),
+                ratings=len(ratings),
+            )
+        )
+    return tuple(sorted(rows, key=lambda row: (-row.owned, row.name)))
 
 
 def _per_operator(figures: Sequence[ConversationFigures]) -> tuple[OperatorFigures, ...]:
@@ -375,8 +422,8 @@ def _rating(value: float | None) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
-def _name(name: str) -> str:
-    return name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
+def _name(name: str, width: int = NAME_WIDTH) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def format_report(report: Report) -> str:
@@ -424,6 +471,23 @@ def format_report(report: Report) -> str:
                 ],
             ),
         ]
+    if report.per_owner:
+        lines += [
+            "",
+            *_table(
+                ("Owner", "Own", "1st resp", "Resolved", "★"),
+                [
+                    (
+                        _name(row.name, OWNER_NAME_WIDTH),
+                        str(row.owned),
+                        duration(row.median_first_response_seconds),
+                        duration(row.median_resolution_seconds),
+                        _rating(row.rating_average),
+                    )
+                    for row in report.per_owner
+                ],
+            ),
+        ]
     if len(report.daily) <= DAILY_IN_TEXT_DAYS:
         lines += [
             "",
@@ -467,6 +531,7 @@ CSV_HEADER = (
     "rating",
     "rating_comment",
     "opened_offline",
+    "owner",
 )
 
 
@@ -508,4 +573,5 @@ def csv_rows(figures: Sequence[ConversationFigures]) -> Iterator[list[str]]:
             "" if f.rating is None else str(f.rating),
             _text(f.rating_comment),
             _flag(f.opened_offline),
+            _text(f.owner),
         ]

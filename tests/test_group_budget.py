@@ -4,8 +4,9 @@ Eight new customers write two messages each, an operator answers each and closes
 conversations, against a fake Telegram that charges sends, edits, reactions and topic changes
 to the group's 20 operations a minute, as Telegram does. The bridge must stay within the
 budget (no 429), spend at most 1.25 group operations per customer message at intake and at most
-4.5 per conversation, and still show every word, in order. Time is moved on, for the bridge and
-the fake alike, instead of waited for.
+5.5 per conversation (4 before ownership: the first answer takes the conversation, and the card
+is redrawn once to show who owns it), and still show every word, in order. Time is moved on,
+for the bridge and the fake alike, instead of waited for.
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ async def test_a_burst_spends_the_group_budget_on_words_first(tmp_path: Path) ->
                 assert topic is not None, call.method
                 spent[topic] = spent.get(topic, 0) + call.cost
             per_closed = [spent[topics[n]] for n in closed]
-            assert sum(per_closed) / len(per_closed) <= 4.5, per_closed
-            assert sum(spent.values()) / CUSTOMERS <= 4.5, spent
+            assert sum(per_closed) / len(per_closed) <= 5.5, per_closed
+            assert sum(spent.values()) / CUSTOMERS <= 5.5, spent
             print(f"intake: {intake} group operations for {messages} customer messages")
             print(f"per conversation: {sorted(spent.values())}")
     finally:

@@ -385,6 +385,7 @@ def test_csv_rows(figures: list[ConversationFigures]) -> None:
         "rating": "5",
         "rating_comment": "",
         "opened_offline": "true",
+        "owner": "",
     }
     assert by_column[1]["rating_comment"] == "'=HYPERLINK(1)"  # not run as a formula
     assert by_column[2]["operators"] == "Petro; Olena"

@@ -25,7 +25,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngi
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert {"customers", "conversations", "message_links", "inbox", "outbox", "snippets"} <= tables
-    assert version == "0012"
+    assert version == "0013"
 
 
 async def test_customer_upsert_keeps_first_contact_and_is_unique(engine: AsyncEngine) -> None:

@@ -59,7 +59,7 @@ async def test_first_message_creates_topic_with_card_and_formatted_copy(scene: S
     ):
         assert expected in card["text"], card["text"]
     buttons = [b["callback_data"] for b in card["reply_markup"]["inline_keyboard"][0]]
-    assert buttons == ["card:wait", "card:close", "card:ban"]
+    assert buttons == ["card:take", "card:wait", "card:close", "card:ban"]
     assert card["text"].endswith("\n\nHello, I need a policy")
     words_at = utf16_len(card["text"]) - utf16_len("Hello, I need a policy")
     assert {"type": "bold", "offset": words_at, "length": 5} in card["entities"]
@@ -263,6 +263,7 @@ async def test_an_operator_edit_telegram_cannot_apply_is_sent_as_a_correction(sc
     topic = await scene.topic_of(user)
     sent = await scene.operator_says(topic, text="It is 500 UAH")
     delivered = (await scene.in_chat(user, text="It is 500 UAH"))[0]
+    await scene.settled()  # the card, redrawn to show who answered first owns it, is edited too
     scene.fake.fail("editMessageText", 400, "Bad Request: message can't be edited")
     await scene.deliver(
         scene.fake.edit_message(scene.group, sent["message_id"], text="It is 1000 UAH")

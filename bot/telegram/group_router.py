@@ -1,4 +1,5 @@
-"""Commands for the whole operator group (any topic, General too): /queue and /stats."""
+"""Commands for the whole operator group (any topic, General too): /queue, /mine and /stats;
+and who writes there outside customers' topics (their @username, for `/assign`)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from aiogram.types import BufferedInputFile, Message
 
 from bot.reports import Reports
 from bot.telegram.calls import call
-from bot.telegram.membership import Membership
+from bot.telegram.mappers import operator_from
+from bot.telegram.membership import Membership, SeenOperators
 from bot.telegram.operator_router import counts_as_operator
+from bridge.commands import OperatorSeen
 from bridge.stats import format_report
 from bridge.waiting import WaitingWatch
 
@@ -27,6 +30,18 @@ def group_router(operator_chat_id: int) -> Router:
         if not await counts_as_operator(message, operator_chat_id, membership):
             return
         text = waiting.render_queue(await waiting.queue())
+        await call(lambda: message.reply(text, parse_mode="HTML", disable_web_page_preview=True))
+
+    @router.message(Command("mine"))
+    async def mine(message: Message, waiting: WaitingWatch, membership: Membership) -> None:
+        """The conversations the operator owns, waiting ones first, with links."""
+        if not await counts_as_operator(message, operator_chat_id, membership):
+            return
+        user = message.from_user
+        if message.sender_chat is not None or user is None:
+            text = "Anonymous admins own no conversations: write as yourself to take one."
+        else:
+            text = waiting.render_mine(await waiting.mine(user.id))
         await call(lambda: message.reply(text, parse_mode="HTML", disable_web_page_preview=True))
 
     @router.message(Command("stats"))
@@ -45,5 +60,23 @@ def group_router(operator_chat_id: int) -> Router:
         await call(lambda: message.reply(text, parse_mode="HTML"))
         chart = BufferedInputFile(await reports.chart(report), filename="stats.png")
         await call(lambda: message.answer_photo(chart))  # in the topic the command came from
+
+    @router.message(~F.is_topic_message.is_(True))
+    async def seen(
+        message: Message, membership: Membership, seen_operators: SeenOperators
+    ) -> OperatorSeen | None:
+        """A member writing outside customers' topics (General): remembered, when new to
+        this process, so `/assign @username` finds them. (In a topic, what they do is a
+        command that remembers them anyway.)"""
+        user = message.from_user
+        if user is None or user.is_bot or message.sender_chat is not None:
+            return None
+        operator = operator_from(user)
+        if not seen_operators.is_new(operator.id, operator.name, operator.username):
+            return None
+        if not await membership.is_member(user.id):
+            return None
+        seen_operators.remember(operator.id, operator.name, operator.username)
+        return OperatorSeen(operator)
 
     return router

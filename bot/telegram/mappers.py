@@ -31,9 +31,14 @@ def profile_of(user: User) -> CustomerProfile:
     )
 
 
+def operator_from(user: User) -> Operator:
+    return Operator(id=user.id, name=user.full_name, username=user.username)
+
+
 def operator_of(message: Message) -> Operator:
     if message.from_user and not message.from_user.is_bot:
-        return Operator(id=message.from_user.id, name=message.from_user.full_name)
+        user = message.from_user
+        return Operator(id=user.id, name=user.full_name, username=user.username)
     chat = message.sender_chat
     return Operator(id=chat.id if chat else 0, name=(chat.title if chat else None) or "an operator")
 

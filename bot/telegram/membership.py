@@ -49,3 +49,22 @@ class Membership:
         )
         self._known[user_id] = (ok, now + self._ttl)
         return ok
+
+
+class SeenOperators:
+    """Who this process already reported as seen in the group, as they looked then: a
+    member's message outside a customer's topic becomes a command (to remember their
+    @username for `/assign`) only when they are new or changed their name or username.
+    Forgetting it (a restart) costs one more such command per operator, nothing else."""
+
+    def __init__(self, most: int = 10_000) -> None:
+        self._known: dict[int, tuple[str, str | None]] = {}
+        self._most = most
+
+    def is_new(self, user_id: int, name: str, username: str | None) -> bool:
+        return self._known.get(user_id) != (name, username)
+
+    def remember(self, user_id: int, name: str, username: str | None) -> None:
+        if len(self._known) >= self._most:
+            self._known.clear()
+        self._known[user_id] = (name, username)

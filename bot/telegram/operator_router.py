@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.telegram.calls import call
 from bot.telegram.customer_router import RELAYABLE
-from bot.telegram.mappers import incoming, operator_of, reply_target
+from bot.telegram.mappers import incoming, operator_from, operator_of, reply_target
 from bot.telegram.membership import Membership
 from bot.telegram.operator_desk import CARD_CALLBACK_PREFIX
 from bridge.commands import (
@@ -28,12 +28,14 @@ from bridge.commands import (
 from bridge.faq.source import FaqSource
 from bridge.handlers.operators import HELD_ACTION
 from bridge.handlers.snippets import SNIPPET_ACTION
-from bridge.model import MessageRef, Operator, Platform
+from bridge.model import MessageRef, Platform
 
 FAQ_PREFIX = "faqop:"
 # `#name` as the whole message sends the saved reply `name` (names are lowercase; a capital
 # typed on a phone's keyboard still finds it)
 HASH_SNIPPET = re.compile(r"#([A-Za-z0-9-]{1,32})")
+USAGE_ASSIGN = "Use /assign @username, or reply /assign to a message of that operator."
+NOT_A_MEMBER = "They are not a member of the operator group: only members can own a conversation."
 log = logging.getLogger(__name__)
 
 
@@ -70,7 +72,9 @@ def operator_router(operator_chat_id: int) -> Router:
     router.edited_message.filter(in_topic)
     router.callback_query.filter(F.message.chat.id == operator_chat_id)
 
-    @router.message(Command(*[a.value for a in CardAction if a is not CardAction.WAIT]))
+    typed_alone = [a.value for a in CardAction if a not in (CardAction.WAIT, CardAction.ASSIGN)]
+
+    @router.message(Command(*typed_alone))
     async def command(
         message: Message, command: CommandObject, membership: Membership
     ) -> OperatorActed | None:
@@ -107,6 +111,46 @@ def operator_router(operator_chat_id: int) -> Router:
             command_message_id=message.message_id,
         )
 
+    @router.message(Command("assign"))
+    async def assign(
+        message: Message, command: CommandObject, membership: Membership
+    ) -> OperatorActed | None:
+        """/assign @username, or /assign in reply to a message of the operator to hand the
+        conversation to (found by the core among operators seen in the group)."""
+        if message.message_thread_id is None or not await counts_as_operator(
+            message, operator_chat_id, membership
+        ):
+            return None
+        argument = (command.args or "").strip()
+        username = argument.removeprefix("@") if argument.startswith("@") else None
+        replied = message.reply_to_message
+        # in a forum, a message that replies to nothing "replies" to the topic's first message
+        target = (
+            replied.from_user
+            if replied is not None
+            and replied.message_id != message.message_thread_id
+            and replied.from_user is not None
+            and not replied.from_user.is_bot
+            else None
+        )
+        if (username is None and target is None) or (argument and username is None):
+            await call(lambda: message.reply(USAGE_ASSIGN))
+            return None
+        assignee = None
+        if username is None and target is not None:
+            if not await membership.is_member(target.id):
+                await call(lambda: message.reply(NOT_A_MEMBER))
+                return None
+            assignee = operator_from(target)
+        return OperatorActed(
+            message.message_thread_id,
+            operator_of(message),
+            CardAction.ASSIGN,
+            command_message_id=message.message_id,
+            assignee=assignee,
+            assignee_username=username,
+        )
+
     @router.message(Command("faq"))
     async def faq_menu(message: Message, faq: FaqSource, membership: Membership) -> None:
         """/faq: the catalogue as buttons; picking an entry sends it to the customer."""
@@ -136,7 +180,7 @@ def operator_router(operator_chat_id: int) -> Router:
             )
             return None
         if parts[0] == "q" and len(parts) == 3 and catalog.entry(parts[1], parts[2]):
-            operator = Operator(id=query.from_user.id, name=query.from_user.full_name)
+            operator = operator_from(query.from_user)
             return OperatorSentFaq(
                 message.message_thread_id, operator, parts[1], parts[2], callback_id=query.id
             )
@@ -231,7 +275,7 @@ def operator_router(operator_chat_id: int) -> Router:
         if not isinstance(message, Message) or message.message_thread_id is None or not known:
             await call(lambda: query.answer())
             return None
-        operator = Operator(id=query.from_user.id, name=query.from_user.full_name)
+        operator = operator_from(query.from_user)
         if action.startswith(SNIPPET_ACTION):  # under /snippets: the list is the reference
             return OperatorSentSnippet(
                 message.message_thread_id,

@@ -48,6 +48,7 @@ from bridge.log_context import about
 from bridge.model import Customer, DeliveryMark, OutboxItem, Platform, Reply
 from bridge.ports import (
     ButtonAnswers,
+    Card,
     CardButton,
     CustomerChannel,
     Header,
@@ -161,9 +162,13 @@ class Performer:
         async with self._uow() as tx:
             return await tx.customers.get(customer_id)
 
-    async def _earlier(self, customer: Customer) -> int:
+    async def _customer_card(self, customer: Customer) -> Card:
+        """The card as things stand: earlier conversations, the open one's owner."""
         async with self._uow() as tx:
-            return max(await tx.conversations.count(customer.id) - 1, 0)
+            earlier = max(await tx.conversations.count(customer.id) - 1, 0)
+            latest = await tx.conversations.latest(customer.id)
+        owner = latest.owner if latest is not None and latest.is_open else None
+        return customer_card(customer, earlier, owner)
 
     # ----- the topic ----------------------------------------------------------------------
 
@@ -192,7 +197,7 @@ class Performer:
         return Outcome(finish=None, write=write)
 
     async def _card(self, customer: Customer) -> Header:
-        card = customer_card(customer, await self._earlier(customer))
+        card = await self._customer_card(customer)
         return Header(card.html, card.buttons)
 
     async def _prepare(self, item: OutboxItem, words: PostWords) -> Outcome:
@@ -205,7 +210,7 @@ class Performer:
         """A note (not words) is the first thing in a new topic: it goes under the card, in
         the card's post."""
         assert customer.topic_id is not None
-        card = customer_card(customer, await self._earlier(customer))
+        card = await self._customer_card(customer)
         html = f"{card.html}{SEPARATOR}{note.html}"
         card_id = await self._desk.post_note(customer.topic_id, html, None, card.buttons)
         posted_at = self._clock.now()
@@ -364,7 +369,7 @@ class Performer:
         customer = await self._customer(refresh.customer_id)
         if customer is None or customer.card_message_id is None:
             return Outcome(finish="dropped")
-        card = customer_card(customer, await self._earlier(customer))
+        card = await self._customer_card(customer)
         await self._desk.update_card(
             customer.card_message_id, card, customer.card_body, customer.card_in_caption
         )

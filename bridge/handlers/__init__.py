@@ -18,7 +18,7 @@ from bridge.handlers.customers import (
     delivery_reported,
 )
 from bridge.handlers.help_section import customer_pressed
-from bridge.handlers.operator_actions import operator_acted, operator_sent_faq
+from bridge.handlers.operator_actions import operator_acted, operator_seen, operator_sent_faq
 from bridge.handlers.operators import operator_edited, operator_released_held, operator_wrote
 from bridge.handlers.snippets import (
     operator_listed_snippets,
@@ -42,6 +42,7 @@ HANDLERS: dict[str, Handler] = {
     "operator_sent_snippet": operator_sent_snippet,
     "operator_saved_snippet": operator_saved_snippet,
     "operator_listed_snippets": operator_listed_snippets,
+    "operator_seen": operator_seen,
 }
 
 

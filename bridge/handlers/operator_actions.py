@@ -10,25 +10,33 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bridge import notes
-from bridge.commands import CardAction, OperatorActed, OperatorSentFaq
+from bridge.commands import CardAction, OperatorActed, OperatorSeen, OperatorSentFaq
 from bridge.deliveries import PostNote, RefreshCard, SendScreen, SetTopicOpen
 from bridge.errors import DeliveryFailed, FailureReason
 from bridge.handlers.context import Context
 from bridge.handlers.conversations import show_state
 from bridge.handlers.operators import answered
+from bridge.handlers.ownership import assign, release, take
 from bridge.model import Customer, Operator, TopicState
 from bridge.screens import Screen
 
 NOT_A_CUSTOMER = "This topic does not belong to a customer."
 
 
+OWNERSHIP = (CardAction.TAKE, CardAction.ASSIGN, CardAction.RELEASE)
+
+
 async def operator_acted(command: OperatorActed, ctx: Context) -> None:
+    await ctx.tx.operators.seen(command.operator, ctx.now)
     customer = await ctx.tx.customers.by_topic(command.topic_id)
     if customer is None:
         _tell(ctx, command, None, NOT_A_CUSTOMER)
         return
     action, operator = command.action, command.operator
     by_button = command.callback_id is not None
+    if action in OWNERSHIP:
+        await _ownership(ctx, command, customer)
+        return
     if action in (CardAction.BAN, CardAction.UNBAN):
         answer = await _set_banned(ctx, customer, action is CardAction.BAN, operator)
     elif action is CardAction.CLOSE:
@@ -38,6 +46,28 @@ async def operator_acted(command: OperatorActed, ctx: Context) -> None:
     else:
         answer = await _in_progress(ctx, customer, operator, command.minutes)
     _tell(ctx, command, customer, answer)
+
+
+async def _ownership(ctx: Context, command: OperatorActed, customer: Customer) -> None:
+    """The card shows the new owner; a typed command is answered under it when it could not
+    be done, and an assignment names the new owner, so Telegram notifies them."""
+    if command.action is CardAction.TAKE:
+        answer, done = await take(ctx, customer, command.operator)
+    elif command.action is CardAction.RELEASE:
+        answer, done = await release(ctx, customer)
+    else:
+        answer, done = await assign(
+            ctx, customer, command.operator, command.assignee, command.assignee_username
+        )
+    if command.callback_id is not None:
+        ctx.answer(command.callback_id, answer)
+    elif not done or command.action is CardAction.ASSIGN:
+        ctx.to_topic(customer, PostNote(customer.id, answer, command.command_message_id))
+
+
+async def operator_seen(command: OperatorSeen, ctx: Context) -> None:
+    """Someone wrote in the group outside a customer's topic: remember them."""
+    await ctx.tx.operators.seen(command.operator, ctx.now)
 
 
 def _tell(ctx: Context, command: OperatorActed, customer: Customer | None, answer: str) -> None:
@@ -129,9 +159,10 @@ async def operator_sent_faq(command: OperatorSentFaq, ctx: Context) -> None:
     language = ctx.texts.language_for(customer.language)
     screen = ctx.rules.screens.answer(entry, language, feedback=False)
     ctx.to_customer(customer, SendScreen(customer.id, screen, failure_note=True))
+    await ctx.tx.operators.seen(command.operator, ctx.now)
     conversation = await ctx.tx.conversations.latest(customer.id)
     if conversation is not None and conversation.is_open:
-        await answered(ctx, customer, conversation)
+        await answered(ctx, customer, conversation, command.operator)
     question = entry.question.get("uk")
     ctx.to_topic(customer, PostNote(customer.id, notes.faq_sent(command.operator.name, question)))
     ctx.answer(command.callback_id, "Sent.")

@@ -11,6 +11,7 @@ from bridge.deliveries import DeliverWords, EditDelivered, PostNote, SetTopicOpe
 from bridge.errors import DeliveryFailed, FailureReason
 from bridge.handlers.context import Context, customer_destination
 from bridge.handlers.conversations import MARGIN, MOST_GATHERED, show_state
+from bridge.handlers.ownership import take_on_answer
 from bridge.lane_names import customer_lane
 from bridge.model import Conversation, Customer, IncomingMessage, Operator, TopicState
 from bridge.ports import CardButton
@@ -22,6 +23,7 @@ HELD_ACTION = "send_held:"
 async def operator_wrote(command: OperatorWrote, ctx: Context) -> None:
     """Send an operator's message (an album: its items) to the customer of the topic."""
     message = command.message
+    await ctx.tx.operators.seen(command.operator, ctx.now)
     if message.is_internal_note:
         return
     customer = await ctx.tx.customers.by_topic(command.topic_id)
@@ -89,12 +91,16 @@ async def deliver(
     if not first_message.album_id or not await _join_album(ctx, customer, first_message):
         hold = now + ctx.rules.gather if first_message.album_id else None
         ctx.to_customer(customer, words, hold_until=hold)
-    await answered(ctx, customer, conversation)
+    await answered(ctx, customer, conversation, operator)
 
 
-async def answered(ctx: Context, customer: Customer, conversation: Conversation) -> None:
-    """An answer went (or is going) to the customer: the conversation shows it."""
+async def answered(
+    ctx: Context, customer: Customer, conversation: Conversation, by: Operator
+) -> None:
+    """An answer went (or is going) to the customer: the conversation shows it, and belongs
+    to whoever answered when nobody owned it."""
     now = ctx.now
+    await take_on_answer(ctx, customer, conversation, by)
     if not conversation.is_open:
         ctx.to_topic(customer, SetTopicOpen(customer.id, True))
     updated = replace(

@@ -37,6 +37,7 @@ from bridge.storage.tables import (
     MediaLinkRow,
     MessageLinkRow,
     NoticeRow,
+    OperatorRow,
     OutboxRow,
     SnippetRow,
 )
@@ -120,6 +121,32 @@ _ADD_INBOX: dict[str, Executable] = {
     .returning(_INBOX.c.key, _INBOX.c.id),
 }
 _OUTBOX: Table = OutboxRow.__table__  # type: ignore[assignment]
+_OPERATORS: Table = OperatorRow.__table__  # type: ignore[assignment]
+
+
+def _seen_operator(dialect: str) -> Executable:
+    """Insert or refresh an operator in one statement (their name and username may change)."""
+    insert_into = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    statement = insert_into(_OPERATORS).values(
+        id=bindparam("id"),
+        name=bindparam("name"),
+        username=bindparam("username"),
+        seen_at=bindparam("seen_at"),
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            "name": statement.excluded.name,
+            "username": statement.excluded.username,
+            "seen_at": statement.excluded.seen_at,
+        },
+    )
+
+
+_SEEN_OPERATOR: dict[str, Executable] = {
+    "sqlite": _seen_operator("sqlite"),
+    "postgresql": _seen_operator("postgresql"),
+}
 # ids in the order of the rows given (SQLAlchemy's insertmanyvalues keeps it with this flag)
 _ADD_OUTBOX = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 _FINISH_INBOX = (
@@ -420,6 +447,43 @@ class SqlConversations:
             )
             .values(sla_alerted_at=None)
         )
+
+    async def set_owner(
+        self, conversation_id: int, owner: Operator | None, unless_owner: int | None = None
+    ) -> bool:
+        """Give the conversation an owner (None: nobody owns it). Its own columns, which `save`
+        never writes, so an answer and a take on two replicas cannot undo each other.
+
+        `unless_owner`: only if that operator still owns it (a release after the SLA must not
+        free a conversation someone took meanwhile). True when it changed.
+        """
+        statement = update(ConversationRow).where(ConversationRow.id == conversation_id)
+        if unless_owner is not None:
+            statement = statement.where(ConversationRow.owner_id == unless_owner)
+        if owner is not None:
+            statement = statement.where(
+                (ConversationRow.owner_id.is_(None))
+                | (ConversationRow.owner_id != owner.id)
+                | (ConversationRow.owner_name != owner.name[:128])
+            )
+        else:
+            statement = statement.where(ConversationRow.owner_id.is_not(None))
+        result = await self._session.execute(
+            statement.values(
+                owner_id=owner.id if owner else None,
+                owner_name=owner.name[:128] if owner else None,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    async def owned_by(self, operator_id: int) -> list[Conversation]:
+        """The operator's open conversations, oldest first."""
+        rows = await self._session.scalars(
+            select(ConversationRow)
+            .where(ConversationRow.owner_id == operator_id, ConversationRow.closed_at.is_(None))
+            .order_by(ConversationRow.opened_at, ConversationRow.id)
+        )
+        return [conversation_from_row(row) for row in rows]
 
     async def mark_sla_alerted(
         self, conversation_id: int, when: datetime, waiting_since: datetime
@@ -952,3 +1016,34 @@ class SqlSnippets:
             ).on_conflict_do_update(index_elements=["name", "language"], set_=values)
         )
         return earlier is not None
+
+
+class SqlOperators:
+    """Operators seen writing in the group, to find one by @username."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def seen(self, operator: Operator, now: datetime) -> None:
+        if not operator.is_person:
+            return
+        dialect = self._session.get_bind().dialect.name
+        await self._session.execute(
+            _SEEN_OPERATOR[dialect],
+            {
+                "id": operator.id,
+                "name": operator.name[:128],
+                "username": operator.username.lower()[:64] if operator.username else None,
+                "seen_at": now,
+            },
+        )
+
+    async def by_username(self, username: str) -> Operator | None:
+        """The operator last seen with that @username (with or without the @, any case)."""
+        row = await self._session.scalar(
+            select(OperatorRow)
+            .where(OperatorRow.username == username.removeprefix("@").lower())
+            .order_by(OperatorRow.seen_at.desc())
+            .limit(1)
+        )
+        return Operator(row.id, row.name, row.username) if row is not None else None

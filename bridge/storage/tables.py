@@ -112,6 +112,7 @@ class ConversationRow(Base):
         Index("ix_conversations_customer_opened", "customer_id", "opened_at"),
         Index("ix_conversations_state_closed", "state", "closed_at"),
         Index("ix_conversations_opened_at", "opened_at"),
+        Index("ix_conversations_owner_id", "owner_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -130,6 +131,21 @@ class ConversationRow(Base):
     rating_comment: Mapped[str | None] = mapped_column(Words(500))
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     sla_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # who owns it: written only by its own statements (`set_owner`), never by `save`
+    owner_id: Mapped[int | None] = mapped_column(BigInteger)
+    owner_name: Mapped[str | None] = mapped_column(Words(128))
+
+
+class OperatorRow(Base):
+    """An operator seen writing in the group: `/assign @username` finds them by username."""
+
+    __tablename__ = "operators"
+    __table_args__ = (Index("ix_operators_username", "username"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(Words(128))
+    username: Mapped[str | None] = mapped_column(Words(64))  # lower case, without the @
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class MessageLinkRow(Base):

@@ -16,6 +16,7 @@ from bridge.storage.repositories import (
     SqlMediaLinks,
     SqlMessageLinks,
     SqlNotices,
+    SqlOperators,
     SqlOutbox,
     SqlSnippets,
 )
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     held: SqlHeldMessages
     outbox: SqlOutbox
     notices: SqlNotices
+    operators: SqlOperators
     retention: SqlRetention
     customer_data: SqlCustomerData
     snippets: SqlSnippets
@@ -48,6 +50,7 @@ class SqlUnitOfWork:
         self.held = SqlHeldMessages(self._session)
         self.outbox = SqlOutbox(self._session)
         self.notices = SqlNotices(self._session)
+        self.operators = SqlOperators(self._session)
         self.retention = SqlRetention(self._session)
         self.customer_data = SqlCustomerData(self._session)
         self.snippets = SqlSnippets(self._session)
