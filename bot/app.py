@@ -62,6 +62,7 @@ from bridge.decisions import Decisions
 from bridge.delivery.budget import Budgets
 from bridge.delivery.perform import Performer
 from bridge.delivery.service import DeliveryService
+from bridge.departments import Departments, group_destination
 from bridge.errors import ConfigError
 from bridge.faq.source import FaqSource
 from bridge.handlers.context import Rules
@@ -74,7 +75,7 @@ from bridge.lease import Lease
 from bridge.media_links import MediaLinks
 from bridge.model import InboxItem, Platform
 from bridge.pacing.store import PacingStore
-from bridge.ports import CustomerChannel
+from bridge.ports import CustomerChannel, OperatorDesk
 from bridge.retention import Retention
 from bridge.screens import Screen, Screens
 from bridge.snippets import load_file as load_snippets
@@ -123,8 +124,13 @@ class Application:
     async def start(self) -> None:
         settings = self.settings
         snippets = load_snippets(settings.snippets_file)  # a broken file stops the start first
+        faq = self.faq = FaqSource(settings.faq_file)
+        departments = load_departments(settings, faq)
         self._engine = make_engine(settings.database_url)
         await migrate(self._engine)
+        async with SqlUnitOfWorkFactory(make_sessions(self._engine))() as tx:
+            await tx.customers.adopt_topics(settings.operator_chat_id)  # topics from before
+            await tx.commit()
         await self._take_single_process_role(make_sessions(self._engine))
         bot = self._bot = telegram_bot(settings, settings.telegram_timeout_seconds)
         metrics = self.metrics = PrometheusMetrics()
@@ -133,14 +139,24 @@ class Application:
             settings.retry_first_delay_seconds,
             on_flood=lambda: metrics.rate_limited("telegram"),
         )
-        _, desk_title = await check_telegram(
-            bot, settings.operator_chat_id, settings.telegram_api_url
+        _, titles = await check_telegram(
+            bot,
+            [
+                ("OPERATOR_CHAT_ID", settings.operator_chat_id),
+                *(
+                    (f'the group of department "{d.id}" in DEPARTMENTS_FILE', d.group)
+                    for d in departments.all
+                ),
+            ],
+            settings.telegram_api_url,
         )
+        desk_title = titles.get(settings.operator_chat_id)
         self._pacing = await open_pacing_store(settings.redis_url, self._engine)
         # An injected clock (tests) moves the pacing too; otherwise each store keeps its own.
         pacing_clock = None if isinstance(self.clock, SystemClock) else self._seconds
         budgets = Budgets(settings.rate_limit_group_per_minute, pacing_clock or time.monotonic)
-        desk_destination = f"group:{settings.operator_chat_id}"
+        desk_destination = group_destination(settings.operator_chat_id)
+        groups = (settings.operator_chat_id, *departments.groups)
 
         def spent(chat_id: int, count: int) -> None:
             if chat_id < 0:
@@ -162,7 +178,6 @@ class Application:
         sender = TelegramSender(bot)
         texts = Texts.load(settings.texts_dir, settings.default_language)
         schedule = Schedule.parse(settings.timezone, settings.working_hours, settings.holidays)
-        faq = self.faq = FaqSource(settings.faq_file)
         screens = Screens(texts)
         sessions = make_sessions(self._engine)
         uow = SqlUnitOfWorkFactory(sessions)
@@ -195,7 +210,10 @@ class Application:
             )
             builder = ViberMessageBuilder(media_links, settings.public_url)
             channels[Platform.VIBER] = ViberCustomerChannel(viber_api, builder, viber_menu, seal)
-        desk = TelegramOperatorDesk(sender, settings.operator_chat_id, uploader)
+        desks: dict[str, OperatorDesk] = {
+            group_destination(group): TelegramOperatorDesk(sender, group, uploader)
+            for group in dict.fromkeys(groups)  # OPERATOR_CHAT_ID's first: General's
+        }
         rules = Rules(
             texts=texts,
             screens=screens,
@@ -208,14 +226,15 @@ class Application:
             gather=timedelta(seconds=settings.album_wait_seconds),
             snippets=snippets,
             desk_title=desk_title,
+            departments=departments,
         )
         decisions = Decisions(uow, rules, self.clock)
         self._lane_locks = lane_locks_for(self._engine)
         delivery = self.delivery = DeliveryService(
             uow,
-            Performer(uow, desk, channels, TelegramButtonAnswers(bot), rules, metrics, self.clock),
+            Performer(uow, desks, channels, TelegramButtonAnswers(bot), rules, metrics, self.clock),
             self.clock,
-            [desk_destination],
+            list(desks),
             budgets,
             claims=self._lane_locks,
             first_delay=settings.retry_first_delay_seconds,
@@ -259,7 +278,7 @@ class Application:
             texts=texts,
             faq=faq,
             screens=screens,
-            membership=Membership(bot, settings.operator_chat_id),
+            membership=Membership(bot, groups),
             seen_operators=SeenOperators(),
             waiting=watch,
             reports=Reports(
@@ -273,8 +292,8 @@ class Application:
         dispatcher.include_routers(  # customers first: most updates are theirs, and a
             customer_router(seal),  # private chat matches none of the group's routers anyway
             setup_router(),
-            group_router(settings.operator_chat_id),
-            operator_router(settings.operator_chat_id),
+            group_router(groups),
+            operator_router(groups),
         )
         intake = TelegramIntake(
             bot, dispatcher, inbox, settings.webhook_wait_seconds, TopicLanes(uow)
@@ -495,3 +514,17 @@ async def serve(settings: Settings) -> None:
         log.info("stopping")
     finally:
         await application.stop()
+
+
+def load_departments(settings: Settings, faq: FaqSource) -> Departments:
+    """DEPARTMENTS_FILE, checked against the FAQ; without it, one: OPERATOR_CHAT_ID."""
+    if settings.departments_file is None:
+        return Departments.single(settings.operator_chat_id)
+    departments = Departments.load(settings.departments_file, faq.catalog, settings.timezone)
+    if settings.operator_chat_id not in departments.groups:
+        raise ConfigError(
+            f"OPERATOR_CHAT_ID {settings.operator_chat_id} is the group of no department in "
+            f"DEPARTMENTS_FILE {settings.departments_file}: set it to the group of one of them "
+            "(General's alerts go there)."
+        )
+    return departments

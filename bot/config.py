@@ -119,6 +119,7 @@ class Settings(TelegramAccess):
     holidays: str = ""
     offline_silence_minutes: float = Field(default=10, ge=0)
     faq_file: Path | None = None
+    departments_file: Path | None = None
     snippets_file: Path | None = None
     texts_dir: Path | None = None
     rating_enabled: bool = True
@@ -131,7 +132,7 @@ class Settings(TelegramAccess):
     retention_check_seconds: float = Field(default=3600, gt=0)
     stats_exclude_offline: bool = True
 
-    @field_validator("faq_file", "snippets_file", "texts_dir", mode="before")
+    @field_validator("faq_file", "snippets_file", "texts_dir", "departments_file", mode="before")
     @classmethod
     def _empty_path(cls, value: object) -> object:
         return None if value == "" else value

@@ -73,7 +73,7 @@ async def forget(
     elif not delete_topic:
         topic = f"their topic {erased.topic_id} stays in the group (--delete-topic deletes it)"
     else:
-        refusal = await _delete_topic(settings, erased.topic_id)
+        refusal = await _delete_topic(settings, erased.group_id, erased.topic_id)
         state = "was not deleted" if refusal else "was deleted"
         topic = f"their topic {erased.topic_id} {state}"
     print(describe(platform, external_id, erased, topic))
@@ -87,7 +87,7 @@ async def forget(
     return 0
 
 
-async def _delete_topic(settings: Settings, topic_id: int) -> str | None:
+async def _delete_topic(settings: Settings, group_id: int | None, topic_id: int) -> str | None:
     """Telegram's refusal in a few words, or None once the topic is gone."""
     from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
 
@@ -95,7 +95,7 @@ async def _delete_topic(settings: Settings, topic_id: int) -> str | None:
 
     bot = telegram_bot(settings, settings.telegram_timeout_seconds)
     try:
-        await bot.delete_forum_topic(settings.operator_chat_id, topic_id)
+        await bot.delete_forum_topic(group_id or settings.operator_chat_id, topic_id)
     except TelegramNetworkError:
         return "Telegram could not be reached"
     except TelegramAPIError as error:

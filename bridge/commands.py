@@ -102,6 +102,7 @@ class OperatorWrote(Command):
     topic_id: int
     operator: Operator
     message: IncomingMessage
+    group_id: int = 0  # the operator group (0: OPERATOR_CHAT_ID's, as stored before)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class OperatorEdited(Command):
     topic_id: int
     operator: Operator
     message: IncomingMessage
+    group_id: int = 0  # the operator group (0: OPERATOR_CHAT_ID's, as stored before)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class OperatorActed(Command):
     callback_id: str | None = None
     assignee: Operator | None = None
     assignee_username: str | None = None
+    group_id: int = 0  # the operator group (0: OPERATOR_CHAT_ID's, as stored before)
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ class OperatorSentFaq(Command):
     category_id: str
     entry_id: str
     callback_id: str | None = None
+    group_id: int = 0  # the operator group (0: OPERATOR_CHAT_ID's, as stored before)
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ class OperatorReleasedHeld(Command):
     operator: Operator
     held_id: int
     callback_id: str | None = None
+    group_id: int = 0  # the operator group (0: OPERATOR_CHAT_ID's, as stored before)
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ class OperatorSentSnippet(Command):
     ref: MessageRef
     reply_to_message_id: str | None = None
     callback_id: str | None = None
+    group_id: int = 0  # the operator group (0: OPERATOR_CHAT_ID's, as stored before)
 
 
 @dataclass(frozen=True)
@@ -190,6 +196,7 @@ class OperatorSavedSnippet(Command):
     snippet: str
     text: str
     command_message_id: int
+    group_id: int = 0  # the operator group (0: OPERATOR_CHAT_ID's, as stored before)
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,7 @@ class OperatorListedSnippets(Command):
     topic_id: int
     operator: Operator
     command_message_id: int
+    group_id: int = 0  # the operator group (0: OPERATOR_CHAT_ID's, as stored before)
 
 
 COMMANDS: dict[str, type[Command]] = {

@@ -20,7 +20,13 @@ from bridge.working_hours import Schedule
 from bridge.yaml_file import YamlReader, is_null, read_text
 
 SETTING = "DEPARTMENTS_FILE"
+GROUP_PREFIX = "group:"
 MAIN = "main"  # the one department when there is no file
+
+
+def group_destination(group: int) -> str:
+    """The outbox destination of an operator group: one worker and one budget each."""
+    return f"{GROUP_PREFIX}{group}"
 
 
 @dataclass(frozen=True)

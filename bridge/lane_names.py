@@ -27,20 +27,20 @@ class TopicLanes:
 
     def __init__(self, uow: UnitOfWorkFactory, remember: int = 100_000) -> None:
         self._uow = uow
-        self._known: dict[int, str] = {}
+        self._known: dict[tuple[int, int], str] = {}
         self._remember = remember
 
     async def lane_of(self, chat_id: int, topic_id: int) -> str:
-        known = self._known.get(topic_id)
+        known = self._known.get((chat_id, topic_id))
         if known is not None:
             return known
         if topic_id:
             async with self._uow() as tx:
-                customer = await tx.customers.by_topic(topic_id)
+                customer = await tx.customers.by_topic(chat_id, topic_id)
             if customer is not None:
                 lane = customer_lane(customer.platform, customer.external_id)
                 if len(self._known) >= self._remember:
                     self._known.clear()
-                self._known[topic_id] = lane
+                self._known[(chat_id, topic_id)] = lane
                 return lane
         return topic_lane(chat_id, topic_id)

@@ -169,6 +169,9 @@ class Customer:
     topic_closed: bool = False  # the topic is shown closed
     card_body: str | None = None  # the words posted under the card in its message (HTML)
     card_in_caption: bool = False  # the card is that message's caption (a photo, a file)
+    group_id: int | None = None  # the operator group their topic is in
+    department: str | None = None  # the department their conversations go to
+    last_category: str | None = None  # the FAQ category they browsed last
 
     @property
     def key(self) -> str:
@@ -375,3 +378,4 @@ class Erasure:
     media_links: int
     held_messages: int
     topic_id: int | None
+    group_id: int | None = None  # the group the topic is in (None: OPERATOR_CHAT_ID's)

@@ -123,7 +123,7 @@ async def core_world(
     )
     decisions = Decisions(uow, settings, clock)
     performer = Performer(
-        uow, desk, {Platform.TELEGRAM: channel}, answers, settings, NoMetrics(), clock
+        uow, {DESK: desk}, {Platform.TELEGRAM: channel}, answers, settings, NoMetrics(), clock
     )
     delivery = DeliveryService(
         uow, performer, clock, [DESK], Budgets(0, lambda: 0.0), first_delay=0.01

@@ -17,6 +17,7 @@ from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
 PROFILE = CustomerProfile(Platform.TELEGRAM, "42", "Taras Shevchenko", "taras", "uk")
+GROUP = -1001234567890  # an operator group
 
 
 async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngine) -> None:
@@ -25,7 +26,7 @@ async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngi
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert {"customers", "conversations", "message_links", "inbox", "outbox", "snippets"} <= tables
-    assert version == "0013"
+    assert version == "0014"
 
 
 async def test_customer_upsert_keeps_first_contact_and_is_unique(engine: AsyncEngine) -> None:
@@ -53,13 +54,14 @@ async def test_conversations_links_topics_and_processed_updates(engine: AsyncEng
     uow = SqlUnitOfWorkFactory(make_sessions(engine))
     async with uow() as tx:
         customer = await tx.customers.upsert(PROFILE, NOW)
-        await tx.customers.set_topic(customer.id, 9001, "🆕 Taras Shevchenko")
+        await tx.customers.set_topic(customer.id, 9001, "🆕 Taras Shevchenko", GROUP)
         await tx.customers.set_card(customer.id, 9002, "<b>Hi</b>", False, NOW)
         conversation = await tx.conversations.start(customer.id, NOW)
         await tx.links.add(customer.id, conversation.id, "15", 9010, True, NOW, "Hi " * 100)
         await tx.commit()
     async with uow() as tx:
-        by_topic = await tx.customers.by_topic(9001)
+        by_topic = await tx.customers.by_topic(GROUP, 9001)
+        assert await tx.customers.by_topic(GROUP - 1, 9001) is None  # the same thread elsewhere
         assert by_topic is not None
         assert (by_topic.id, by_topic.card_message_id) == (customer.id, 9002)
         assert (by_topic.topic_name, by_topic.card_body) == ("🆕 Taras Shevchenko", "<b>Hi</b>")
@@ -99,7 +101,7 @@ async def test_uncommitted_work_is_rolled_back(engine: AsyncEngine) -> None:
     async with uow() as tx:
         await tx.customers.upsert(PROFILE, NOW)
     async with uow() as tx:
-        assert await tx.customers.by_topic(1) is None
+        assert await tx.customers.by_topic(GROUP, 1) is None
         assert await tx.inbox.add("fresh", "lane", "telegram", {}, NOW)
         count = await tx.conversations.count(1)
     assert count == 0

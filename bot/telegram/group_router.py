@@ -3,6 +3,7 @@ and who writes there outside customers' topics (their @username, for `/assign`).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from html import escape
 
 from aiogram import F, Router
@@ -21,13 +22,13 @@ from bridge.waiting import WaitingWatch
 PERIODS_HELP = "Use /stats, /stats today, /stats 7d or /stats 30d."
 
 
-def group_router(operator_chat_id: int) -> Router:
+def group_router(groups: Collection[int]) -> Router:
     router = Router(name="operator-group")
-    router.message.filter(F.chat.id == operator_chat_id)
+    router.message.filter(F.chat.id.in_(set(groups)))
 
     @router.message(Command("queue"))
     async def queue(message: Message, waiting: WaitingWatch, membership: Membership) -> None:
-        if not await counts_as_operator(message, operator_chat_id, membership):
+        if not await counts_as_operator(message, groups, membership):
             return
         text = waiting.render_queue(await waiting.queue())
         await call(lambda: message.reply(text, parse_mode="HTML", disable_web_page_preview=True))
@@ -35,7 +36,7 @@ def group_router(operator_chat_id: int) -> Router:
     @router.message(Command("mine"))
     async def mine(message: Message, waiting: WaitingWatch, membership: Membership) -> None:
         """The conversations the operator owns, waiting ones first, with links."""
-        if not await counts_as_operator(message, operator_chat_id, membership):
+        if not await counts_as_operator(message, groups, membership):
             return
         user = message.from_user
         if message.sender_chat is not None or user is None:
@@ -48,7 +49,7 @@ def group_router(operator_chat_id: int) -> Router:
     async def stats(
         message: Message, command: CommandObject, reports: Reports, membership: Membership
     ) -> None:
-        if not await counts_as_operator(message, operator_chat_id, membership):
+        if not await counts_as_operator(message, groups, membership):
             return
         name = (command.args or "7d").strip().lower()
         try:
@@ -74,7 +75,7 @@ def group_router(operator_chat_id: int) -> Router:
         operator = operator_from(user)
         if not seen_operators.is_new(operator.id, operator.name, operator.username):
             return None
-        if not await membership.is_member(user.id):
+        if not await membership.is_member(user.id, message.chat.id):
             return None
         seen_operators.remember(operator.id, operator.name, operator.username)
         return OperatorSeen(operator)

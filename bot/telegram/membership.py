@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Collection
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
@@ -19,25 +20,31 @@ MEMBER_STATUSES = frozenset({"creator", "administrator", "member"})
 
 
 class Membership:
-    def __init__(self, bot: Bot, chat_id: int, ttl_seconds: float = 300) -> None:
-        self._bot = bot
-        self._chat_id = chat_id
-        self._ttl = ttl_seconds
-        self._known: dict[int, tuple[bool, float]] = {}  # user id → (member, fresh until)
+    """Of every operator group: a member of one group acts there, not in another's topics."""
 
-    async def is_member(self, user_id: int) -> bool:
+    def __init__(self, bot: Bot, groups: Collection[int], ttl_seconds: float = 300) -> None:
+        self._bot = bot
+        self._groups = frozenset(groups)
+        self._ttl = ttl_seconds
+        # (group, user id) → (member, fresh until)
+        self._known: dict[tuple[int, int], tuple[bool, float]] = {}
+
+    async def is_member(self, user_id: int, chat_id: int) -> bool:
         """Asks Telegram at most every `ttl_seconds` per user. When Telegram cannot answer
         now, the last answer stands (an operator is not locked out by an outage); someone
         never seen is an outsider."""
-        cached = self._known.get(user_id)
+        if chat_id not in self._groups:
+            return False
+        key = (chat_id, user_id)
+        cached = self._known.get(key)
         now = time.monotonic()
         if cached is not None and cached[1] > now:
             return cached[0]
         try:
-            member = await self._bot.get_chat_member(self._chat_id, user_id)
+            member = await self._bot.get_chat_member(chat_id, user_id)
         except (TelegramBadRequest, TelegramForbiddenError) as error:  # not a participant
             log.info("user %s is not in the operator group (%s)", user_id, error.message)
-            self._known[user_id] = (False, now + self._ttl)
+            self._known[key] = (False, now + self._ttl)
             return False
         except TelegramAPIError as error:
             known = cached[0] if cached is not None else False
@@ -47,7 +54,7 @@ class Membership:
         ok = status in MEMBER_STATUSES or (
             status == "restricted" and bool(getattr(member, "is_member", False))
         )
-        self._known[user_id] = (ok, now + self._ttl)
+        self._known[key] = (ok, now + self._ttl)
         return ok
 
 

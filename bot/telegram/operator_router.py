@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
@@ -39,23 +40,23 @@ NOT_A_MEMBER = "They are not a member of the operator group: only members can ow
 log = logging.getLogger(__name__)
 
 
-def is_operator(message: Message, operator_chat_id: int) -> bool:
-    """A person in the group: not another bot; anonymous admins post as the group itself."""
+def is_operator(message: Message, groups: Collection[int]) -> bool:
+    """A person in an operator group: not another bot; anonymous admins post as the group."""
     if message.sender_chat is not None:
-        return message.sender_chat.id == operator_chat_id
+        return message.sender_chat.id == message.chat.id and message.chat.id in groups
     return message.from_user is not None and not message.from_user.is_bot
 
 
 async def counts_as_operator(
-    message: Message, operator_chat_id: int, membership: Membership
+    message: Message, groups: Collection[int], membership: Membership
 ) -> bool:
     """A command counts from a current member of the group (anonymous admins post as the group
     itself); from anyone else it does nothing, whoever could write there."""
-    if not is_operator(message, operator_chat_id):
+    if not is_operator(message, groups):
         return False
     if message.sender_chat is not None or message.from_user is None:
         return True
-    if await membership.is_member(message.from_user.id):
+    if await membership.is_member(message.from_user.id, message.chat.id):
         return True
     log.warning(
         "a command from %s, who is not in the operator group: ignored", message.from_user.id
@@ -63,14 +64,18 @@ async def counts_as_operator(
     return False
 
 
-def operator_router(operator_chat_id: int) -> Router:
+def chat_of(query: CallbackQuery) -> int:
+    return query.message.chat.id if query.message is not None else 0
+
+
+def operator_router(groups: Collection[int]) -> Router:
     """Maps what operators do in customers' topics to the core's commands; only the FAQ
     menu's navigation (the operator's own keyboard) is answered here and now."""
     router = Router(name="operators")
-    in_topic = (F.chat.id == operator_chat_id) & F.is_topic_message.is_(True)
+    in_topic = F.chat.id.in_(set(groups)) & F.is_topic_message.is_(True)
     router.message.filter(in_topic)
     router.edited_message.filter(in_topic)
-    router.callback_query.filter(F.message.chat.id == operator_chat_id)
+    router.callback_query.filter(F.message.chat.id.in_(set(groups)))
 
     typed_alone = [a.value for a in CardAction if a not in (CardAction.WAIT, CardAction.ASSIGN)]
 
@@ -79,7 +84,7 @@ def operator_router(operator_chat_id: int) -> Router:
         message: Message, command: CommandObject, membership: Membership
     ) -> OperatorActed | None:
         if message.message_thread_id is None or not await counts_as_operator(
-            message, operator_chat_id, membership
+            message, groups, membership
         ):
             return None
         return OperatorActed(
@@ -87,6 +92,7 @@ def operator_router(operator_chat_id: int) -> Router:
             operator_of(message),
             CardAction(command.command.lower()),
             command_message_id=message.message_id,
+            group_id=message.chat.id,
         )
 
     @router.message(Command("wait"))
@@ -95,7 +101,7 @@ def operator_router(operator_chat_id: int) -> Router:
     ) -> OperatorActed | None:
         """/wait [minutes]: tell the customer the question is being looked into."""
         if message.message_thread_id is None or not await counts_as_operator(
-            message, operator_chat_id, membership
+            message, groups, membership
         ):
             return None
         argument = (command.args or "").strip()
@@ -109,6 +115,7 @@ def operator_router(operator_chat_id: int) -> Router:
             CardAction.WAIT,
             minutes=minutes,
             command_message_id=message.message_id,
+            group_id=message.chat.id,
         )
 
     @router.message(Command("assign"))
@@ -118,7 +125,7 @@ def operator_router(operator_chat_id: int) -> Router:
         """/assign @username, or /assign in reply to a message of the operator to hand the
         conversation to (found by the core among operators seen in the group)."""
         if message.message_thread_id is None or not await counts_as_operator(
-            message, operator_chat_id, membership
+            message, groups, membership
         ):
             return None
         argument = (command.args or "").strip()
@@ -138,7 +145,7 @@ def operator_router(operator_chat_id: int) -> Router:
             return None
         assignee = None
         if username is None and target is not None:
-            if not await membership.is_member(target.id):
+            if not await membership.is_member(target.id, message.chat.id):
                 await call(lambda: message.reply(NOT_A_MEMBER))
                 return None
             assignee = operator_from(target)
@@ -149,13 +156,14 @@ def operator_router(operator_chat_id: int) -> Router:
             command_message_id=message.message_id,
             assignee=assignee,
             assignee_username=username,
+            group_id=message.chat.id,
         )
 
     @router.message(Command("faq"))
     async def faq_menu(message: Message, faq: FaqSource, membership: Membership) -> None:
         """/faq: the catalogue as buttons; picking an entry sends it to the customer."""
         if message.message_thread_id is None or not await counts_as_operator(
-            message, operator_chat_id, membership
+            message, groups, membership
         ):
             return
         await call(
@@ -167,7 +175,7 @@ def operator_router(operator_chat_id: int) -> Router:
         query: CallbackQuery, faq: FaqSource, membership: Membership
     ) -> OperatorSentFaq | None:
         message = query.message
-        outsider = not await membership.is_member(query.from_user.id)
+        outsider = not await membership.is_member(query.from_user.id, chat_of(query))
         if not isinstance(message, Message) or message.message_thread_id is None or outsider:
             await call(lambda: query.answer())
             return None
@@ -182,7 +190,12 @@ def operator_router(operator_chat_id: int) -> Router:
         if parts[0] == "q" and len(parts) == 3 and catalog.entry(parts[1], parts[2]):
             operator = operator_from(query.from_user)
             return OperatorSentFaq(
-                message.message_thread_id, operator, parts[1], parts[2], callback_id=query.id
+                message.message_thread_id,
+                operator,
+                parts[1],
+                parts[2],
+                callback_id=query.id,
+                group_id=message.chat.id,
             )
         await call(lambda: query.answer())
         await call(lambda: message.edit_reply_markup(reply_markup=faq_keyboard(faq)))
@@ -194,7 +207,7 @@ def operator_router(operator_chat_id: int) -> Router:
     ) -> OperatorSentSnippet | None:
         """/s <name>: a saved reply to the customer, in their language."""
         if message.message_thread_id is None or not await counts_as_operator(
-            message, operator_chat_id, membership
+            message, groups, membership
         ):
             return None
         name = (command.args or "").strip().lower()
@@ -207,7 +220,7 @@ def operator_router(operator_chat_id: int) -> Router:
     async def hash_snippet(message: Message, membership: Membership) -> OperatorSentSnippet | None:
         """`#name` as the whole message: the same as /s name."""
         if message.message_thread_id is None or not await counts_as_operator(
-            message, operator_chat_id, membership
+            message, groups, membership
         ):
             return None
         name = (message.text or "").removeprefix("#").lower()
@@ -219,18 +232,23 @@ def operator_router(operator_chat_id: int) -> Router:
     ) -> OperatorSavedSnippet | None:
         """/save <name> as a reply to an operator's message: its text is saved."""
         if message.message_thread_id is None or not await counts_as_operator(
-            message, operator_chat_id, membership
+            message, groups, membership
         ):
             return None
         name = (command.args or "").strip()
         source = message.reply_to_message if reply_target(message) is not None else None
         text = (source.text or source.caption) if source is not None else None
-        if not name or source is None or not is_operator(source, operator_chat_id) or not text:
+        if not name or source is None or not is_operator(source, groups) or not text:
             usage = "Reply /save <name> to an operator's message with text to save it."
             await call(lambda: message.reply(usage))
             return None
         return OperatorSavedSnippet(
-            message.message_thread_id, operator_of(message), name, text, message.message_id
+            message.message_thread_id,
+            operator_of(message),
+            name,
+            text,
+            message.message_id,
+            group_id=message.chat.id,
         )
 
     @router.message(Command("snippets"))
@@ -239,32 +257,42 @@ def operator_router(operator_chat_id: int) -> Router:
     ) -> OperatorListedSnippets | None:
         """/snippets: the saved replies as buttons; a press sends one to the customer."""
         if message.message_thread_id is None or not await counts_as_operator(
-            message, operator_chat_id, membership
+            message, groups, membership
         ):
             return None
         return OperatorListedSnippets(
-            message.message_thread_id, operator_of(message), message.message_id
+            message.message_thread_id,
+            operator_of(message),
+            message.message_id,
+            group_id=message.chat.id,
         )
 
     @router.message(F.content_type.in_(RELAYABLE))
     async def relay_message(message: Message) -> OperatorWrote | None:
         thread_id = message.message_thread_id
-        if thread_id is None or not is_operator(message, operator_chat_id):
+        if thread_id is None or not is_operator(message, groups):
             return None
-        return OperatorWrote(thread_id, operator_of(message), incoming(message))
+        return OperatorWrote(
+            thread_id, operator_of(message), incoming(message), group_id=message.chat.id
+        )
 
     @router.edited_message(F.content_type.in_(RELAYABLE))
     async def relay_edit(message: Message) -> OperatorEdited | None:
-        if message.message_thread_id is None or not is_operator(message, operator_chat_id):
+        if message.message_thread_id is None or not is_operator(message, groups):
             return None
-        return OperatorEdited(message.message_thread_id, operator_of(message), incoming(message))
+        return OperatorEdited(
+            message.message_thread_id,
+            operator_of(message),
+            incoming(message),
+            group_id=message.chat.id,
+        )
 
     @router.callback_query(F.data.startswith(CARD_CALLBACK_PREFIX))
     async def card_button(
         query: CallbackQuery, membership: Membership
     ) -> OperatorActed | OperatorReleasedHeld | OperatorSentSnippet | None:
         message = query.message
-        if not await membership.is_member(query.from_user.id):
+        if not await membership.is_member(query.from_user.id, chat_of(query)):
             log.warning("a card button pressed by %s, who is not in the group", query.from_user.id)
             await call(lambda: query.answer())
             return None
@@ -283,6 +311,7 @@ def operator_router(operator_chat_id: int) -> Router:
                 action.removeprefix(SNIPPET_ACTION),
                 MessageRef(Platform.TELEGRAM, str(message.chat.id), str(message.message_id)),
                 callback_id=query.id,
+                group_id=message.chat.id,
             )
         if action.startswith(HELD_ACTION):
             held = action.removeprefix(HELD_ACTION)
@@ -290,10 +319,18 @@ def operator_router(operator_chat_id: int) -> Router:
                 await call(lambda: query.answer("Unknown message."))
                 return None
             return OperatorReleasedHeld(
-                message.message_thread_id, operator, int(held), callback_id=query.id
+                message.message_thread_id,
+                operator,
+                int(held),
+                callback_id=query.id,
+                group_id=message.chat.id,
             )
         return OperatorActed(
-            message.message_thread_id, operator, CardAction(action), callback_id=query.id
+            message.message_thread_id,
+            operator,
+            CardAction(action),
+            callback_id=query.id,
+            group_id=message.chat.id,
         )
 
     return router
@@ -308,6 +345,7 @@ def snippet_command(message: Message, thread_id: int, name: str) -> OperatorSent
         name,
         MessageRef(Platform.TELEGRAM, str(message.chat.id), str(message.message_id)),
         reply_to_message_id=reply_target(message),
+        group_id=message.chat.id,
     )
 
 

@@ -7,6 +7,7 @@ works, but shows customers' conversations to whoever finds it: that is warned ab
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -36,20 +37,30 @@ async def check_token(bot: Bot, api_url: str) -> User:
         ) from None
 
 
-async def check_telegram(bot: Bot, operator_chat_id: int, api_url: str) -> tuple[User, str | None]:
-    """The bot, and the operator group's title (saved replies' `{department}`)."""
+async def check_telegram(
+    bot: Bot, groups: Sequence[tuple[str, int]], api_url: str
+) -> tuple[User, dict[int, str | None]]:
+    """The bot, and each operator group's title (saved replies' `{department}`). `groups`:
+    (what names the group in the settings, its chat id), OPERATOR_CHAT_ID's first."""
     me = await check_token(bot, api_url)
+    titles: dict[int, str | None] = {}
+    for label, group in groups:
+        if group not in titles:
+            titles[group] = await _check_group(bot, me, label, group)
+    return me, titles
+
+
+async def _check_group(bot: Bot, me: User, label: str, group: int) -> str | None:
     try:
-        chat = await bot.get_chat(operator_chat_id)
+        chat = await bot.get_chat(group)
     except TelegramAPIError:
         raise ConfigError(
-            f"OPERATOR_CHAT_ID {operator_chat_id} is not a group the bot is in: add the bot to the "
+            f"{label} {group} is not a group the bot is in: add the bot to the "
             "operators' group and check the id (send /chatid there)."
         ) from None
     if chat.type != "supergroup" or not chat.is_forum:
         raise ConfigError(
-            f"OPERATOR_CHAT_ID {operator_chat_id} is not a forum supergroup: turn on Topics "
-            "in the group's settings."
+            f"{label} {group} is not a forum supergroup: turn on Topics in the group's settings."
         )
     if chat.username:
         joining = (
@@ -58,18 +69,19 @@ async def check_telegram(bot: Bot, operator_chat_id: int, api_url: str) -> tuple
             else "anyone can find it and ask to join"
         )
         log.warning(
-            "The operators' group (OPERATOR_CHAT_ID %s) is public (@%s): %s; make it private "
+            "The operators' group (%s %s) is public (@%s): %s; make it private "
             "(Group type: Private) in the group's settings.",
-            operator_chat_id,
+            label,
+            group,
             chat.username,
             joining,
         )
-    member = await bot.get_chat_member(operator_chat_id, me.id)
+    member = await bot.get_chat_member(group, me.id)
     is_owner = isinstance(member, ChatMemberOwner)
     can_manage = isinstance(member, ChatMemberAdministrator) and bool(member.can_manage_topics)
     if not (is_owner or can_manage):
         raise ConfigError(
-            f"The bot @{me.username} is not an admin of the operators' group with the right to "
-            "manage topics: make it an admin and turn on 'Manage topics'."
+            f"The bot @{me.username} is not an admin of the operators' group ({label} {group}) "
+            "with the right to manage topics: make it an admin and turn on 'Manage topics'."
         )
-    return me, chat.title
+    return chat.title

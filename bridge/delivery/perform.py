@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from bridge import notes
@@ -92,11 +93,16 @@ class Outcome:
 STEP = Outcome(finish=None)
 
 
+# The operator group whose delivery this task performs (each delivery runs in a task of its
+# own, so concurrent deliveries to different groups each see theirs).
+_current_desk: ContextVar[OperatorDesk] = ContextVar("current_desk")
+
+
 class Performer:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
-        desk: OperatorDesk,
+        desks: Mapping[str, OperatorDesk],
         channels: Mapping[Platform, CustomerChannel],
         answers: ButtonAnswers,
         rules: Rules,
@@ -104,16 +110,22 @@ class Performer:
         clock: Clock | None = None,
     ) -> None:
         self._uow = uow
-        self._desk = desk
+        self._desks = desks  # by destination (`group:<chat id>`), one per operator group
+        self._fallback = next(iter(desks.values()))  # the default department's group is first
         self._channels = channels
         self._answers = answers
         self._rules = rules
         self._metrics = metrics
         self._clock = clock or SystemClock()  # dates a card's words, for retention
 
+    @property
+    def _desk(self) -> OperatorDesk:
+        return _current_desk.get()
+
     async def perform(self, choice: Choice) -> Outcome:
         """Carry out a choice; raises `Retry` when it must be tried again later."""
         first = choice.items[0]
+        _current_desk.set(self._desks.get(first.destination, self._fallback))
         delivery = decode(first.kind, dict(first.payload))
         about(getattr(delivery, "conversation_id", None))  # this task's log lines name it
         try:
@@ -181,7 +193,9 @@ class Performer:
         log.info("topic %s made for customer %s", topic_id, customer.id)
 
         async def write(tx: UnitOfWork) -> None:
-            await tx.customers.set_topic(customer.id, topic_id, name)
+            await tx.customers.set_topic(
+                customer.id, topic_id, name, self._rules.topic_group(customer)
+            )
 
         return Outcome(finish=None, write=write)
 
@@ -282,7 +296,12 @@ class Performer:
         log.warning("a customer's message could not be shown in the topic: %s", error.reason)
         texts = " ".join(m.text or f"[{m.kind.value}]" for m in words.messages)
         html = notes.not_shown(error, quote(texts, limit=200))
-        note = Planned(PostNote(customer.id, html), self._rules.desk, item.lane, customer.id)
+        note = Planned(
+            PostNote(customer.id, html),
+            self._rules.topic_destination(customer),
+            item.lane,
+            customer.id,
+        )
         return Outcome(finish="failed", follow=[note], error=str(error))
 
     async def _post_note(self, item: OutboxItem, note: PostNote) -> Outcome:
@@ -413,7 +432,10 @@ class Performer:
         self, item: OutboxItem, customer: Customer, html: str, reply_to: int | None
     ) -> Planned:
         return Planned(
-            PostNote(customer.id, html, reply_to), self._rules.desk, item.lane, customer.id
+            PostNote(customer.id, html, reply_to),
+            self._rules.topic_destination(customer),
+            item.lane,
+            customer.id,
         )
 
     async def _deliver_words(self, item: OutboxItem, words: DeliverWords) -> Outcome:
@@ -446,7 +468,7 @@ class Performer:
         follow = [
             Planned(
                 MarkMessage(customer.id, int(m.ref.message_id), mark),
-                self._rules.desk,
+                self._rules.topic_destination(customer),
                 lane,
                 customer.id,
             )
@@ -489,7 +511,9 @@ class Performer:
             button = CardButton("📨 Send again", f"{HELD_ACTION}{held_id}")
             html = notes.held_for_account(error, customer.platform)
             note = PostNote(customer.id, html, first, buttons=(button,))
-            planned = [Planned(note, self._rules.desk, item.lane, customer.id)]
+            planned = [
+                Planned(note, self._rules.topic_destination(customer), item.lane, customer.id)
+            ]
             if await tx.notices.show_once(_account_notice(customer), words.at):
                 general = PostGeneral(notes.account_problem(error, customer.platform))
                 planned.append(Planned(general, self._rules.desk, GENERAL_LANE))

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from bridge.auto_replies import AutoReplies
 from bridge.deliveries import AnswerButton, Delivery, Planned, as_new
+from bridge.departments import Department, Departments, group_destination
 from bridge.faq.source import FaqSource
 from bridge.lane_names import customer_lane
 from bridge.model import Customer, OutboxItem, Platform
@@ -38,6 +39,29 @@ class Rules:
     ratings: bool = True
     hold_outside_window: bool = False
     gather: timedelta = timedelta(seconds=0.8)  # an album or a first post waits this for more
+    departments: Departments | None = None  # None: one, the group of `desk`
+
+    @property
+    def default_group(self) -> int:
+        if self.departments is not None:
+            return self.departments.default.group
+        return int(self.desk.removeprefix("group:"))
+
+    def department_of(self, customer: Customer) -> Department | None:
+        if self.departments is None:
+            return None
+        return self.departments.get(customer.department) or self.departments.default
+
+    def topic_group(self, customer: Customer) -> int:
+        """The group the customer's topic is in, or is to be made in (their department's)."""
+        if customer.group_id is not None:
+            return customer.group_id
+        department = self.department_of(customer)
+        return department.group if department is not None else self.default_group
+
+    def topic_destination(self, customer: Customer) -> str:
+        return group_destination(self.topic_group(customer))
+
     snippets: Mapping[str, Snippet] = field(default_factory=dict)  # SNIPPETS_FILE's
     desk_title: str | None = None  # the operator group's title, as Telegram told it at start
 
@@ -62,7 +86,8 @@ class Context:
         self, customer: Customer, delivery: Delivery, hold_until: datetime | None = None
     ) -> None:
         lane = customer_lane(customer.platform, customer.external_id)
-        self.planned.append(Planned(delivery, self.rules.desk, lane, customer.id, hold_until))
+        destination = self.rules.topic_destination(customer)
+        self.planned.append(Planned(delivery, destination, lane, customer.id, hold_until))
 
     def to_customer(
         self, customer: Customer, delivery: Delivery, hold_until: datetime | None = None
@@ -76,9 +101,14 @@ class Context:
         customer_id = about.id if about is not None else None
         self.planned.append(Planned(delivery, self.rules.desk, GENERAL_LANE, customer_id))
 
-    def to_lane(self, lane: str, delivery: Delivery) -> None:
-        """Into the operator group, ordered with a lane that has no customer (a topic's)."""
-        self.planned.append(Planned(delivery, self.rules.desk, lane))
+    def to_lane(self, lane: str, delivery: Delivery, group_id: int = 0) -> None:
+        """Into an operator group, ordered with a lane that has no customer (a topic's)."""
+        destination = group_destination(group_id) if group_id else self.rules.desk
+        self.planned.append(Planned(delivery, destination, lane))
+
+    async def topic_customer(self, group_id: int, topic_id: int) -> Customer | None:
+        """Whose topic this is; group 0 is OPERATOR_CHAT_ID's (commands stored before)."""
+        return await self.tx.customers.by_topic(group_id or self.rules.default_group, topic_id)
 
     def answer(self, callback_id: str | None, text: str = "") -> None:
         if callback_id:

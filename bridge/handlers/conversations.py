@@ -132,7 +132,8 @@ async def _join_held(
     ctx: Context, customer: Customer, message: IncomingMessage, first_post: bool
 ) -> bool:
     lane = customer_lane(customer.platform, customer.external_id)
-    held = await ctx.tx.outbox.last_held(lane, ctx.rules.desk, PostWords.kind, ctx.now + MARGIN)
+    destination = ctx.rules.topic_destination(customer)
+    held = await ctx.tx.outbox.last_held(lane, destination, PostWords.kind, ctx.now + MARGIN)
     if held is None:
         return False
     words = decode(held.kind, dict(held.payload))

@@ -28,7 +28,7 @@ OWNERSHIP = (CardAction.TAKE, CardAction.ASSIGN, CardAction.RELEASE)
 
 async def operator_acted(command: OperatorActed, ctx: Context) -> None:
     await ctx.tx.operators.seen(command.operator, ctx.now)
-    customer = await ctx.tx.customers.by_topic(command.topic_id)
+    customer = await ctx.topic_customer(command.group_id, command.topic_id)
     if customer is None:
         _tell(ctx, command, None, NOT_A_CUSTOMER)
         return
@@ -76,7 +76,7 @@ def _tell(ctx: Context, command: OperatorActed, customer: Customer | None, answe
         ctx.answer(command.callback_id, answer)
     elif customer is None:
         note = PostNote(None, answer, command.command_message_id, topic_id=command.topic_id)
-        ctx.to_lane(f"topic:{command.topic_id}", note)
+        ctx.to_lane(f"topic:{command.topic_id}", note, command.group_id)
 
 
 async def _close(ctx: Context, customer: Customer, operator: Operator, noted: bool) -> str:
@@ -151,7 +151,7 @@ async def _in_progress(
 async def operator_sent_faq(command: OperatorSentFaq, ctx: Context) -> None:
     """An operator picked an FAQ entry: it goes to the customer in their language, and counts
     as an answer."""
-    customer = await ctx.tx.customers.by_topic(command.topic_id)
+    customer = await ctx.topic_customer(command.group_id, command.topic_id)
     entry = ctx.rules.faq.catalog.entry(command.category_id, command.entry_id)
     if customer is None or customer.platform not in ctx.rules.channels or entry is None:
         ctx.answer(command.callback_id, NOT_A_CUSTOMER if entry else "Unknown FAQ entry.")

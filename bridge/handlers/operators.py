@@ -26,7 +26,7 @@ async def operator_wrote(command: OperatorWrote, ctx: Context) -> None:
     await ctx.tx.operators.seen(command.operator, ctx.now)
     if message.is_internal_note:
         return
-    customer = await ctx.tx.customers.by_topic(command.topic_id)
+    customer = await ctx.topic_customer(command.group_id, command.topic_id)
     if customer is None:
         return
     await relay(ctx, customer, command.topic_id, message, command.operator)
@@ -165,7 +165,7 @@ async def _hold(
 
 async def operator_released_held(command: OperatorReleasedHeld, ctx: Context) -> None:
     """ "Send anyway" under a held message: send it now."""
-    customer = await ctx.tx.customers.by_topic(command.topic_id)
+    customer = await ctx.topic_customer(command.group_id, command.topic_id)
     if customer is None or customer.platform not in ctx.rules.channels:
         ctx.answer(command.callback_id, "This topic does not belong to a customer.")
         return
@@ -184,7 +184,7 @@ async def operator_edited(command: OperatorEdited, ctx: Context) -> None:
     message = command.message
     if message.is_internal_note:
         return
-    customer = await ctx.tx.customers.by_topic(command.topic_id)
+    customer = await ctx.topic_customer(command.group_id, command.topic_id)
     if customer is None or customer.platform not in ctx.rules.channels:
         return
     group_id = int(message.ref.message_id)

@@ -54,27 +54,32 @@ async def known_snippets(ctx: Context) -> dict[str, Snippet]:
     return merged(ctx.rules.snippets, await ctx.tx.snippets.all())
 
 
-def _note(ctx: Context, customer: Customer | None, topic_id: int, html: str, under: int) -> None:
+def _note(
+    ctx: Context, customer: Customer | None, topic: tuple[int, int], html: str, under: int
+) -> None:
+    """`topic`: (group, thread) of the command."""
+    group_id, topic_id = topic
     if customer is None:
-        ctx.to_lane(f"topic:{topic_id}", PostNote(None, html, under, topic_id=topic_id))
+        note = PostNote(None, html, under, topic_id=topic_id)
+        ctx.to_lane(f"topic:{topic_id}", note, group_id)
     else:
         ctx.to_topic(customer, PostNote(customer.id, html, under))
 
 
 async def operator_sent_snippet(command: OperatorSentSnippet, ctx: Context) -> None:
     under = int(command.ref.message_id)
-    customer = await ctx.tx.customers.by_topic(command.topic_id)
+    customer = await ctx.topic_customer(command.group_id, command.topic_id)
     if customer is None:
         ctx.answer(command.callback_id, NOT_A_CUSTOMER)
         if command.callback_id is None:
-            _note(ctx, None, command.topic_id, NOT_A_CUSTOMER, under)
+            _note(ctx, None, (command.group_id, command.topic_id), NOT_A_CUSTOMER, under)
         return
     snippets = await known_snippets(ctx)
     snippet = snippets.get(command.snippet)
     if snippet is None:
         ctx.answer(command.callback_id, "No such saved reply: nothing was sent.")
         html = notes.snippet_unknown(command.snippet, closest(command.snippet, snippets))
-        _note(ctx, customer, command.topic_id, html, under)
+        _note(ctx, customer, (command.group_id, command.topic_id), html, under)
         return
     language = ctx.texts.language_for(customer.language)
     used, template = snippet.text_for(language)
@@ -101,9 +106,9 @@ async def operator_saved_snippet(command: OperatorSavedSnippet, ctx: Context) ->
     """The text is saved in the customer's language, as it was written (a template: variables
     in it are filled in when it is sent)."""
     under = command.command_message_id
-    customer = await ctx.tx.customers.by_topic(command.topic_id)
+    customer = await ctx.topic_customer(command.group_id, command.topic_id)
     if customer is None:
-        _note(ctx, None, command.topic_id, NOT_A_CUSTOMER, under)
+        _note(ctx, None, (command.group_id, command.topic_id), NOT_A_CUSTOMER, under)
         return
     name, text = command.snippet, command.text.strip()
     problem = None
@@ -116,24 +121,36 @@ async def operator_saved_snippet(command: OperatorSavedSnippet, ctx: Context) ->
     else:
         problem = template_problem(text)
     if problem:
-        _note(ctx, customer, command.topic_id, notes.snippet_not_saved(problem), under)
+        _note(
+            ctx,
+            customer,
+            (command.group_id, command.topic_id),
+            notes.snippet_not_saved(problem),
+            under,
+        )
         return
     language = ctx.texts.language_for(customer.language)
     saved = SavedSnippet(name, language, text, command.operator.name, ctx.now)
     replaced = await ctx.tx.snippets.save(saved)
-    _note(ctx, customer, command.topic_id, notes.snippet_saved(name, language, replaced), under)
+    _note(
+        ctx,
+        customer,
+        (command.group_id, command.topic_id),
+        notes.snippet_saved(name, language, replaced),
+        under,
+    )
 
 
 async def operator_listed_snippets(command: OperatorListedSnippets, ctx: Context) -> None:
     """Buttons labelled with the name and the start of the text in the customer's language."""
     under = command.command_message_id
-    customer = await ctx.tx.customers.by_topic(command.topic_id)
+    customer = await ctx.topic_customer(command.group_id, command.topic_id)
     if customer is None:
-        _note(ctx, None, command.topic_id, NOT_A_CUSTOMER, under)
+        _note(ctx, None, (command.group_id, command.topic_id), NOT_A_CUSTOMER, under)
         return
     snippets = list((await known_snippets(ctx)).values())
     if not snippets:
-        _note(ctx, customer, command.topic_id, notes.no_snippets(), under)
+        _note(ctx, customer, (command.group_id, command.topic_id), notes.no_snippets(), under)
         return
     language = ctx.texts.language_for(customer.language)
     shown = snippets[:MOST_LISTED]

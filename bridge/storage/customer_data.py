@@ -155,4 +155,5 @@ class SqlCustomerData:
             media_links=_count(media),
             held_messages=_count(held),
             topic_id=customer.topic_id,
+            group_id=customer.group_id,
         )

@@ -130,6 +130,8 @@ async def migrate(engine: AsyncEngine) -> None:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATING}
                 )
             await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+        if engine.dialect.name == "sqlite":  # a migration may have turned foreign keys off
+            await engine.dispose()
     except (OSError, OperationalError, InterfaceError) as error:
         raise ConfigError(
             f"The database in DATABASE_URL cannot be used ({error.__class__.__name__}): "

@@ -202,6 +202,9 @@ def _customer(row: CustomerRow | Row[Any]) -> Customer:
         topic_closed=bool(row.topic_closed),
         card_body=row.card_body,
         card_in_caption=bool(row.card_in_caption),
+        group_id=row.group_id,
+        department=row.department,
+        last_category=row.last_category,
     )
 
 
@@ -299,19 +302,51 @@ class SqlCustomers:
         )
         return {row.id: _customer(row) for row in rows}
 
-    async def by_topic(self, topic_id: int) -> Customer | None:
-        query = select(CustomerRow).where(CustomerRow.topic_id == topic_id)
+    async def by_topic(self, group_id: int, topic_id: int) -> Customer | None:
+        query = select(CustomerRow).where(
+            CustomerRow.group_id == group_id, CustomerRow.topic_id == topic_id
+        )
         row = await self._session.scalar(query)
         return _customer(row) if row else None
 
+    async def adopt_topics(self, group_id: int) -> int:
+        """Topics made before departments are in OPERATOR_CHAT_ID's group: say so."""
+        result = await self._session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.group_id.is_(None), CustomerRow.topic_id.is_not(None))
+            .values(group_id=group_id)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def set_department(self, customer_id: int, department: str, group_id: int) -> None:
+        """Their conversations go to `department` now; a topic elsewhere is made anew."""
+        await self._session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(department=department, group_id=group_id)
+        )
+
+    async def browsed(self, customer_id: int, category_id: str) -> None:
+        await self._session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(last_category=category_id[:20])
+        )
+
     async def set_topic(
-        self, customer_id: int, topic_id: int | None, name: str | None = None
+        self,
+        customer_id: int,
+        topic_id: int | None,
+        name: str | None = None,
+        group_id: int | None = None,
     ) -> None:
         """A new topic (or none: it was deleted); its card is still to be posted."""
+        values: dict[str, Any] = {} if group_id is None else {"group_id": group_id}
         await self._session.execute(
             update(CustomerRow)
             .where(CustomerRow.id == customer_id)
             .values(
+                **values,
                 topic_id=topic_id,
                 card_message_id=None,
                 card_body=None,

@@ -79,6 +79,7 @@ class CustomerRow(Base):
     __tablename__ = "customers"
     __table_args__ = (
         UniqueConstraint("platform", "external_id", name="uq_customers_platform_external_id"),
+        UniqueConstraint("group_id", "topic_id", name="uq_customers_group_id_topic_id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -91,7 +92,11 @@ class CustomerRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    topic_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    topic_id: Mapped[int | None] = mapped_column(BigInteger)
+    # the operator group the topic is in (a thread id is unique within its group only)
+    group_id: Mapped[int | None] = mapped_column(BigInteger)
+    department: Mapped[str | None] = mapped_column(Words(20))
+    last_category: Mapped[str | None] = mapped_column(Words(20))  # FAQ browsed last
     card_message_id: Mapped[int | None] = mapped_column(BigInteger)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable: Mapped[str | None] = mapped_column(Words(32))
