@@ -17,13 +17,19 @@ SEPARATOR = "\n\n"  # between the card (or a note) and what goes under it in the
 
 
 def customer_card(
-    customer: Customer, earlier_conversations: int, owner: Operator | None = None
+    customer: Customer,
+    earlier_conversations: int,
+    owner: Operator | None = None,
+    department: str | None = None,
 ) -> Card:
-    """`owner`: who owns the customer's open conversation (None: nobody does)."""
+    """`owner`: who owns the customer's open conversation (None: nobody does);
+    `department`: the department's name when there are several."""
     name = escape(clean_name(customer.full_name, limit=128) or f"Customer {customer.id}")
     # the id is what `support-bridge forget-customer` / `export-customer` ask for
     platform = f"Platform: {customer.platform.display_name}"
     lines = [f"👤 <b>{name}</b>", f"{platform} (id <code>{escape(customer.external_id)}</code>)"]
+    if department:
+        lines.append(f"Department: {escape(department)}")
     if customer.username:
         lines.append(f"Username: @{escape(clean_name(customer.username))}")
     lines.append(f"Language: {escape(customer.language or 'unknown')}")

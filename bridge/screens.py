@@ -6,6 +6,7 @@ carries an `action` (sent back when pressed, handled by `HelpDesk.press`) or ope
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bridge.faq.catalog import FaqCatalog, FaqCategory, FaqEntry
@@ -84,6 +85,11 @@ class Screens:
         offered = self.answer(entry, language)
         intro = self._t("suggestion_intro", language)
         return Screen(f"{intro}\n\n{offered.text}", offered.rows[:-1])  # no Back: not in a menu
+
+    def department_choice(self, departments: Sequence[tuple[str, str]], language: str) -> Screen:
+        """`departments`: (id, name in the customer's language) of each, in the file's order."""
+        rows = tuple((CustomerButton(name, f"dept:{ident}"),) for ident, name in departments)
+        return Screen(self._t("department_choose", language), rows)
 
     def language_choice(self, language: str) -> Screen:
         rows = tuple(

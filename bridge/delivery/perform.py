@@ -180,7 +180,10 @@ class Performer:
             earlier = max(await tx.conversations.count(customer.id) - 1, 0)
             latest = await tx.conversations.latest(customer.id)
         owner = latest.owner if latest is not None and latest.is_open else None
-        return customer_card(customer, earlier, owner)
+        departments = self._rules.departments
+        department = self._rules.department_of(customer)
+        name = department.name.en if department and departments and departments.several else None
+        return customer_card(customer, earlier, owner, name)
 
     # ----- the topic ----------------------------------------------------------------------
 

@@ -45,8 +45,11 @@ async def open_conversation(
     ctx: Context,
     profile: CustomerProfile,
     found: tuple[Customer, Conversation | None] | None,
+    department: str | None = None,
 ) -> Opening | None:
-    """Make sure the customer has an open conversation; None if they are banned."""
+    """Make sure the customer has an open conversation; None if they are banned. A new one
+    goes to `department` (chosen with a button), else to that of the FAQ category the
+    customer browsed last, else to the one they had, else to the default."""
     tx, now = ctx.tx, ctx.now
     if found is None:
         stored, previous = await tx.customers.upsert(profile, now), None
@@ -59,6 +62,14 @@ async def open_conversation(
     is_new = previous is None or not previous.is_open
     conversation = previous
     if conversation is None or is_new:
+        customer = await _route(ctx, customer, department)
+        stored = replace(
+            stored,
+            department=customer.department,
+            group_id=customer.group_id,
+            topic_id=customer.topic_id,
+            card_message_id=customer.card_message_id,
+        )
         auto = ctx.rules.auto
         offline = auto is not None and auto.is_offline(now)
         conversation = await tx.conversations.start(customer.id, now, offline)
@@ -74,6 +85,34 @@ async def open_conversation(
         customer = replace(customer, unreachable=None)
     shown_before = previous.state if previous else None
     return Opening(stored, customer, conversation, shown_before, is_new, number, came_back)
+
+
+async def _route(ctx: Context, customer: Customer, chosen: str | None) -> Customer:
+    """The department a new conversation goes to; its topic is made in that department's
+    group when the customer's topic is in another one."""
+    departments = ctx.rules.departments
+    if departments is None or not departments.several:
+        return customer
+    department = (
+        departments.get(chosen)
+        or departments.of_category(customer.last_category)
+        or departments.get(customer.department)
+        or departments.default
+    )
+    if department.id == customer.department and customer.group_id in (None, department.group):
+        return customer
+    moves = customer.topic_id is not None and customer.group_id != department.group
+    await ctx.tx.customers.set_department(customer.id, department.id, department.group)
+    if moves:
+        await ctx.tx.customers.set_topic(customer.id, None, group_id=department.group)
+        return replace(
+            customer,
+            department=department.id,
+            group_id=department.group,
+            topic_id=None,
+            card_message_id=None,
+        )
+    return replace(customer, department=department.id, group_id=department.group)
 
 
 def header_of(opening: Opening) -> str | None:

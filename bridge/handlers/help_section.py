@@ -45,6 +45,7 @@ async def _press(
         case ["menu"]:
             return screens.menu(catalog, language)
         case ["c", category_id] if category := catalog.category(category_id):
+            await _browsed(ctx, profile, customer, category_id)
             return screens.category(category, language)
         case ["q", category_id, entry_id] if entry := catalog.entry(category_id, entry_id):
             return screens.answer(entry, language)
@@ -54,10 +55,19 @@ async def _press(
             return Screen(screens.texts.get("helped_thanks", language), menu.rows)
         case ["n", category_id, entry_id]:
             await _faq_feedback(ctx, profile, f"{category_id}/{entry_id}", helped=False)
+            await _browsed(ctx, profile, customer, category_id)
             await _asks_operator(ctx, profile)
             return screens.text("ask_prompt", language)
         case ["op"]:
+            choice = _department_choice(ctx, customer, language)
+            if choice is not None:
+                return choice
             await _asks_operator(ctx, profile)
+            return screens.text("ask_prompt", language)
+        case ["dept", department_id] if ctx.rules.departments and (
+            ctx.rules.departments.get(department_id)
+        ):
+            await _asks_operator(ctx, profile, department_id)
             return screens.text("ask_prompt", language)
         case ["rate", conversation_id, stars] if ctx.rules.ratings and (
             conversation_id.isdigit() and stars.isdigit()
@@ -92,10 +102,36 @@ async def _faq_feedback(ctx: Context, profile: CustomerProfile, ref: str, helped
     ctx.to_topic(customer, PostNote(customer.id, notes.faq_feedback(helped)))
 
 
-async def _asks_operator(ctx: Context, profile: CustomerProfile) -> None:
+async def _browsed(
+    ctx: Context, profile: CustomerProfile, customer: Customer | None, category_id: str
+) -> None:
+    """The FAQ category a customer looks at picks the department they will reach."""
+    departments = ctx.rules.departments
+    if departments is None or not departments.several:
+        return
+    if customer is None:
+        customer = await ctx.tx.customers.upsert(profile, ctx.now)
+    if customer.last_category != category_id:
+        await ctx.tx.customers.browsed(customer.id, category_id)
+
+
+def _department_choice(ctx: Context, customer: Customer | None, language: str) -> Screen | None:
+    """With several departments and no FAQ category browsed, the customer picks one."""
+    departments = ctx.rules.departments
+    if departments is None or not departments.several:
+        return None
+    if customer is not None and departments.of_category(customer.last_category) is not None:
+        return None
+    named = [(d.id, d.name.get(language)) for d in departments.all]
+    return ctx.rules.screens.department_choice(named, language)
+
+
+async def _asks_operator(
+    ctx: Context, profile: CustomerProfile, department: str | None = None
+) -> None:
     """ "Talk to an operator": open a conversation so the team sees the customer."""
     found = await ctx.tx.customers.find_with_latest(profile.platform, profile.external_id)
-    opening = await open_conversation(ctx, profile, found)
+    opening = await open_conversation(ctx, profile, found, department)
     if opening is None:
         return
     customer = opening.customer

@@ -1,0 +1,179 @@
+"""End to end: two departments in two operator groups. A customer lands in the department of
+the FAQ category they browsed, or picks one under "Talk to an operator", or gets the default;
+each group has its own topics and its own Telegram budget, and operators answer from theirs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bridge.errors import ConfigError
+from bridge.faq.catalog import FaqCatalog
+from bridge.texts import Texts
+from tests.buttons import pick, telegram_data
+from tests.fake_telegram import FakeTelegram
+from tests.harness import JSON, TOKEN, Scene, running_bridge
+
+TEXTS = Texts.shipped("en")
+CATALOG = FaqCatalog.shipped()
+SALES_FAQ, CLAIMS_FAQ = CATALOG.categories[0].id, CATALOG.categories[1].id
+START = {"text": "/start", "entities": [{"type": "bot_command", "offset": 0, "length": 6}]}
+
+
+def departments_file(folder: Path, main: int, claims: int) -> Path:
+    path = folder / "departments.yaml"
+    path.write_text(
+        "default: sales\n"
+        "departments:\n"
+        "  - id: sales\n"
+        "    name: {uk: Продаж полісів, en: Buying a policy}\n"
+        f"    group: {main}\n"
+        f"    faq: [{SALES_FAQ}]\n"
+        "  - id: claims\n"
+        "    name: {uk: Страхові випадки, en: Claims}\n"
+        f"    group: {claims}\n"
+        f"    faq: [{CLAIMS_FAQ}]\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+class TwoGroups(Scene):
+    claims: int
+
+    async def topic_in(self, group: int, user: JSON) -> int:
+        """The customer's topic in `group`: the one whose card links to their profile."""
+        link = f"tg://user?id={user['id']}"
+
+        def find() -> int | None:
+            for thread_id, topic in self.fake.topics_of(group).items():
+                for message in self.fake.topic_messages(thread_id, group):
+                    if not topic.deleted and link in message.get("html", ""):
+                        return thread_id
+            return None
+
+        return int(await self.fake.wait_for(find))
+
+    async def press(self, user: JSON, message: JSON, action: str) -> None:
+        await self.deliver(
+            self.fake.callback_query(user, message, pick(telegram_data(message), action))
+        )
+
+
+@pytest.fixture(scope="module")
+async def scene(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TwoGroups]:
+    folder = Path(tmp_path_factory.mktemp("departments"))
+    fake = FakeTelegram(TOKEN)
+    claims = fake.add_group("Claims team")
+    await fake.start()
+    path = departments_file(folder, fake.operator_chat_id, claims)
+    async with running_bridge(
+        fake, folder / "bridge.db", webhook=True, departments_file=path, default_language="en"
+    ) as app:
+        scene = TwoGroups(fake, app, "webhook")
+        scene.claims = claims
+        yield scene
+    await fake.stop()
+
+
+async def menu_of(scene: TwoGroups, user: JSON) -> JSON:
+    await scene.customer_says(user, **START)
+    return (await scene.in_chat(user, text=TEXTS.get("greeting", "en")))[0]
+
+
+async def test_a_browsed_category_leads_to_its_department_and_group(scene: TwoGroups) -> None:
+    fake = scene.fake
+    user = fake.add_user("Claimant", language_code="en")
+    menu = await menu_of(scene, user)
+    await scene.press(user, menu, f"c:{CLAIMS_FAQ}")
+    greeting = TEXTS.get("greeting", "en")
+    await fake.wait_for(lambda: fake.message(user["id"], menu["message_id"])["text"] != greeting)
+    await scene.customer_says(user, text="My car was hit on the parking lot")
+    topic = await scene.topic_in(scene.claims, user)
+    card = fake.topic_messages(topic, scene.claims)[0]
+    assert "Department: Claims" in card["text"]
+    assert card["text"].endswith("My car was hit on the parking lot")
+    assert not [t for t in fake.topics.values() if "Claimant" in t.name]  # not in the main group
+
+    # the claims team answers from its own group
+    await scene.deliver(
+        fake.operator_message(scene.operator, topic, group=scene.claims, text="We are on it")
+    )
+    await scene.in_chat(user, text="We are on it")
+    await scene.customer_says(user, text="Thank you, here is the photo")
+    await fake.wait_for(
+        lambda: any(
+            m.get("text") == "Thank you, here is the photo"
+            for m in fake.topic_messages(topic, scene.claims)
+        )
+    )
+    assert fake.operation_count(scene.claims) >= 3  # its own budget: topic, card post, copy
+
+
+async def test_without_browsing_the_default_department(scene: TwoGroups) -> None:
+    user = scene.fake.add_user("Buyer", language_code="en")
+    await scene.customer_says(user, text="How much is a policy for a 2015 car?")
+    topic = await scene.topic_in(scene.fake.operator_chat_id, user)
+    card = scene.fake.topic_messages(topic)[0]
+    assert "Department: Buying a policy" in card["text"]
+
+
+async def test_talk_to_an_operator_offers_the_departments(scene: TwoGroups) -> None:
+    fake = scene.fake
+    user = fake.add_user("Undecided", language_code="en")
+    menu = await menu_of(scene, user)
+    await scene.press(user, menu, "op")
+    choice = await fake.wait_for(
+        lambda: (
+            shown
+            if (shown := fake.message(user["id"], menu["message_id"]))["text"]
+            == TEXTS.get("department_choose", "en")
+            else None
+        )
+    )
+    labels = [b["text"] for row in choice["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Buying a policy", "Claims"]
+    await scene.press(user, choice, "dept:claims")
+    topic = await scene.topic_in(scene.claims, user)
+    await fake.wait_for(
+        lambda: any(
+            "asked to talk to an operator" in m.get("text", "")
+            for m in fake.topic_messages(topic, scene.claims)
+        )
+    )
+
+
+async def test_operator_chat_id_must_be_a_department_s_group(tmp_path: Path) -> None:
+    fake = FakeTelegram(TOKEN)
+    other = fake.add_group("Somewhere else")
+    third = fake.add_group("Claims team")
+    await fake.start()
+    try:
+        path = departments_file(tmp_path, other, third)
+        with pytest.raises(ConfigError) as refused:
+            async with running_bridge(fake, tmp_path / "b.db", webhook=True, departments_file=path):
+                pass
+        assert str(refused.value).startswith(
+            f"OPERATOR_CHAT_ID {fake.operator_chat_id} is the group of no department"
+        )
+    finally:
+        await fake.stop()
+
+
+async def test_every_department_s_group_is_checked_at_start(tmp_path: Path) -> None:
+    fake = FakeTelegram(TOKEN)
+    plain = fake.add_group("Claims team", is_forum=False)
+    await fake.start()
+    try:
+        path = departments_file(tmp_path, fake.operator_chat_id, plain)
+        with pytest.raises(ConfigError) as refused:
+            async with running_bridge(fake, tmp_path / "b.db", webhook=True, departments_file=path):
+                pass
+        assert str(refused.value) == (
+            f'the group of department "claims" in DEPARTMENTS_FILE {plain} is not a forum '
+            "supergroup: turn on Topics in the group's settings."
+        )
+    finally:
+        await fake.stop()
