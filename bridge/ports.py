@@ -308,8 +308,9 @@ class MessageLinkRepository(Protocol):
         self, customer_id: int, customer_message_id: str
     ) -> Link | None: ...
 
-    async def by_group_message(self, group_message_id: int) -> Link | None:
-        """The link of a group message: the customer and their side's message id."""
+    async def by_group_message(self, group_message_id: int, customer_id: int) -> Link | None:
+        """The link of a group message of this customer's (a message id is unique within its
+        group only, and a customer moved to another department has topics in two)."""
         ...
 
 

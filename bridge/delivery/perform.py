@@ -453,7 +453,7 @@ class Performer:
         reply = None
         if words.reply_to_group is not None:
             async with self._uow() as tx:
-                link = await tx.links.by_group_message(words.reply_to_group)
+                link = await tx.links.by_group_message(words.reply_to_group, customer.id)
             if link is not None and link.customer_id == customer.id:
                 reply = Reply(link.customer_message_id, link.snippet)
         try:
@@ -561,7 +561,7 @@ class Performer:
         if customer is None or channel is None:
             return Outcome(finish="dropped")
         async with self._uow() as tx:
-            link = await tx.links.by_group_message(edit.group_message_id)
+            link = await tx.links.by_group_message(edit.group_message_id, customer.id)
         if link is None or link.customer_id != customer.id or link.composed:
             # composed: a saved reply sent for a command; editing the command changes nothing
             return Outcome(finish="dropped")

@@ -629,10 +629,13 @@ class SqlMessageLinks:
             .limit(1)
         )
 
-    async def by_group_message(self, group_message_id: int) -> Link | None:
+    async def by_group_message(self, group_message_id: int, customer_id: int) -> Link | None:
         row = await self._session.scalar(
             select(MessageLinkRow)
-            .where(MessageLinkRow.group_message_id == group_message_id)
+            .where(
+                MessageLinkRow.group_message_id == group_message_id,
+                MessageLinkRow.customer_id == customer_id,
+            )
             .order_by(MessageLinkRow.id)
             .limit(1)
         )
