@@ -210,6 +210,19 @@ class OperatorListedSnippets(Command):
     group_id: int = 0  # the operator group (0: OPERATOR_CHAT_ID's, as stored before)
 
 
+@dataclass(frozen=True)
+class OperatorTransferred(Command):
+    """/transfer [department] in a topic, or a department's button under a bare /transfer."""
+
+    name: ClassVar[str] = "operator_transferred"
+    topic_id: int
+    operator: Operator
+    department: str | None = None  # None: offer the departments to pick from
+    command_message_id: int | None = None
+    callback_id: str | None = None
+    group_id: int = 0
+
+
 COMMANDS: dict[str, type[Command]] = {
     kind.name: kind
     for kind in (
@@ -227,6 +240,7 @@ COMMANDS: dict[str, type[Command]] = {
         OperatorSavedSnippet,
         OperatorListedSnippets,
         OperatorSeen,
+        OperatorTransferred,
     )
 }
 

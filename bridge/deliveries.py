@@ -76,6 +76,10 @@ class PostNote(Delivery):
     buttons: tuple[CardButton, ...] = ()
     topic_id: int | None = None
     buttons_in_column: bool = False  # a list to pick from, one button under another
+    # a transfer: once this note is in the new topic, the former one (group, thread) gets a
+    # link to it and is closed
+    moved_from_group: int | None = None
+    moved_from_topic: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,14 @@ class SetTopicOpen(Delivery):
     kind: ClassVar[str] = "set_topic_open"
     customer_id: int
     open: bool
+
+
+@dataclass(frozen=True)
+class CloseFormerTopic(Delivery):
+    """Close a topic a customer left for another department's group."""
+
+    kind: ClassVar[str] = "close_former_topic"
+    topic_id: int
 
 
 @dataclass(frozen=True)
@@ -211,6 +223,7 @@ KINDS: dict[str, type[Delivery]] = {
         PostNote,
         EditCopy,
         SetTopicOpen,
+        CloseFormerTopic,
         RefreshCard,
         ShowTopicState,
         MarkMessage,

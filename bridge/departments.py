@@ -24,6 +24,14 @@ GROUP_PREFIX = "group:"
 MAIN = "main"  # the one department when there is no file
 
 
+def topic_link(group: int, topic: int | None) -> str | None:
+    """A link to a topic of a private supergroup (t.me/c/…), for those in it."""
+    text = str(group)
+    if topic is None or not text.startswith("-100"):
+        return None
+    return f"https://t.me/c/{text[4:]}/{topic}"
+
+
 def group_destination(group: int) -> str:
     """The outbox destination of an operator group: one worker and one budget each."""
     return f"{GROUP_PREFIX}{group}"

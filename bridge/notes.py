@@ -232,3 +232,41 @@ def free_to_take(waited: str, owner_name: str) -> str:
         f"⏰ <b>The customer has been waiting {waited}</b> and {escape(owner_name)} has not "
         "answered: the conversation is free to take (/take or 🙋 Take on the card)."
     )
+
+
+def transfer_pick() -> str:
+    return "↪️ Transfer to which department?"
+
+
+def transfer_unknown(name: str, known: list[str]) -> str:
+    ids = ", ".join(f"<code>{escape(k)}</code>" for k in known)
+    return f"❓ No department «{escape(name)}»: /transfer one of {ids}."
+
+
+def transfer_needs_departments() -> str:
+    return "↪️ There is one department: set DEPARTMENTS_FILE to have more to transfer to."
+
+
+def transfer_already(department: str) -> str:
+    return f"↪️ The conversation is already with {escape(department)}."
+
+
+def transferred_here(department: str, by: str) -> str:
+    return f"↪️ {escape(by)} transferred the conversation to {escape(department)}."
+
+
+def transferred_in(
+    source: str, by: str, earlier: str | None, recent: list[tuple[bool, str]]
+) -> str:
+    """The first note in the new department's topic: where from, and the last words."""
+    where = f'<a href="{escape(earlier)}">{escape(source)}</a>' if earlier else escape(source)
+    lines = [f"↪️ {escape(by)} transferred this conversation from {where}."]
+    if recent:
+        lines.append("The last messages:")
+        lines += [f"{'👤' if mine else '🎧'} {escape(text)}" for mine, text in recent]
+    return "\n".join(lines)
+
+
+def transferred_out(department: str, link: str | None) -> str:
+    where = f'<a href="{escape(link)}">{escape(department)}</a>' if link else escape(department)
+    return f"➡️ Transferred to {where}: the conversation goes on there. This topic is closed."

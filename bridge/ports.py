@@ -191,6 +191,8 @@ class CustomerRepository(Protocol):
 
     async def adopt_topics(self, group_id: int) -> int: ...
 
+    async def leave_topic(self, customer: Customer, now: datetime) -> None: ...
+
     async def set_department(self, customer_id: int, department: str, group_id: int) -> None: ...
 
     async def browsed(self, customer_id: int, category_id: str) -> None: ...
@@ -307,6 +309,10 @@ class MessageLinkRepository(Protocol):
     async def for_customer_message(
         self, customer_id: int, customer_message_id: str
     ) -> Link | None: ...
+
+    async def recent(self, customer_id: int, count: int) -> list[tuple[bool, str]]:
+        """The last `count` messages with words, oldest first: (from the customer, words)."""
+        ...
 
     async def by_group_message(self, group_message_id: int, customer_id: int) -> Link | None:
         """The link of a group message of this customer's (a message id is unique within its

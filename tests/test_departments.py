@@ -43,12 +43,15 @@ def departments_file(folder: Path, main: int, claims: int) -> Path:
 class TwoGroups(Scene):
     claims: int
 
-    async def topic_in(self, group: int, user: JSON) -> int:
-        """The customer's topic in `group`: the one whose card links to their profile."""
+    async def topic_in(self, group: int, user: JSON, besides: int | None = None) -> int:
+        """The customer's topic in `group`: the one whose card links to their profile (other
+        than `besides`, an earlier one)."""
         link = f"tg://user?id={user['id']}"
 
         def find() -> int | None:
             for thread_id, topic in self.fake.topics_of(group).items():
+                if thread_id == besides:
+                    continue
                 for message in self.fake.topic_messages(thread_id, group):
                     if not topic.deleted and link in message.get("html", ""):
                         return thread_id
@@ -177,3 +180,79 @@ async def test_every_department_s_group_is_checked_at_start(tmp_path: Path) -> N
         )
     finally:
         await fake.stop()
+
+
+def command(text: str) -> dict[str, object]:
+    word = text.split()[0]
+    return {"text": text, "entities": [{"type": "bot_command", "offset": 0, "length": len(word)}]}
+
+
+async def test_transfer_moves_the_conversation_to_another_group_and_back(
+    scene: TwoGroups,
+) -> None:
+    fake, main, claims = scene.fake, scene.fake.operator_chat_id, scene.claims
+    user = fake.add_user("Mover", language_code="en")
+    await scene.customer_says(user, text="I want a policy, and also my car was hit")
+    first = await scene.topic_in(main, user)
+    answer = await scene.operator_says(first, text="Let me look at the policy first")
+    await scene.in_chat(user, text="Let me look at the policy first")
+
+    await scene.operator_says(first, **command("/transfer claims"))
+    second = await scene.topic_in(claims, user)
+    intro = fake.topic_messages(second, claims)[0]
+    assert "Department: Claims" in intro["text"]
+    assert "transferred this conversation from Buying a policy" in intro["text"]
+    assert f"https://t.me/c/{str(main)[4:]}/{first}" in intro["html"]  # the earlier topic
+    assert "👤 I want a policy, and also my car was hit" in intro["text"]  # the last words
+    assert "🎧 Let me look at the policy first" in intro["text"]
+    told = TEXTS.get("transferred", "en", department="Claims")
+    await scene.in_chat(user, text=told)
+    await fake.wait_for(lambda: fake.topics_of(main)[first].closed)
+    out = [m for m in fake.topic_messages(first, main) if "Transferred to" in m.get("text", "")]
+    assert len(out) == 1 and f"https://t.me/c/{str(claims)[4:]}/{second}" in out[0]["html"]
+
+    # the customer's next words go to the new topic; an edit in the old one still reaches them
+    await scene.customer_says(user, text="Here are the photos of the damage")
+    await fake.wait_for(
+        lambda: any(
+            m.get("text") == "Here are the photos of the damage"
+            for m in fake.topic_messages(second, claims)
+        )
+    )
+    copy = (await scene.in_chat(user, text="Let me look at the policy first"))[0]
+    await scene.deliver(fake.edit_message(main, answer["message_id"], text="Policy: all fine"))
+    await fake.wait_for(
+        lambda: fake.message(user["id"], copy["message_id"])["text"] == "Policy: all fine"
+    )
+
+    # and back, with the buttons of a bare /transfer
+    await scene.deliver(
+        fake.operator_message(scene.operator, second, group=claims, **command("/transfer"))
+    )
+    pick_one = await fake.wait_for(
+        lambda: next(
+            (
+                m
+                for m in fake.topic_messages(second, claims)
+                if m.get("text", "").startswith("↪️ Transfer to which department?")
+            ),
+            None,
+        )
+    )
+    await scene.deliver(fake.callback_query(scene.operator, pick_one, "card:transfer:sales"))
+    await fake.wait_for(lambda: fake.topics_of(claims)[second].closed)
+    third = await scene.topic_in(main, user, besides=first)
+    await scene.customer_says(user, text="Back to the policy, please")
+    await fake.wait_for(
+        lambda: any(
+            m.get("text") == "Back to the policy, please" for m in fake.topic_messages(third, main)
+        )
+    )
+
+
+async def test_transfer_to_an_unknown_department_names_the_known_ones(scene: TwoGroups) -> None:
+    user = scene.fake.add_user("Stayer", language_code="en")
+    await scene.customer_says(user, text="A question that stays where it is")
+    topic = await scene.topic_in(scene.fake.operator_chat_id, user)
+    await scene.operator_says(topic, **command("/transfer nowhere"))
+    await scene.shows(topic, "❓ No department «nowhere»: /transfer one of sales, claims.")

@@ -24,11 +24,13 @@ from bridge.commands import (
     OperatorSavedSnippet,
     OperatorSentFaq,
     OperatorSentSnippet,
+    OperatorTransferred,
     OperatorWrote,
 )
 from bridge.faq.source import FaqSource
 from bridge.handlers.operators import HELD_ACTION
 from bridge.handlers.snippets import SNIPPET_ACTION
+from bridge.handlers.transfer import TRANSFER_ACTION
 from bridge.model import MessageRef, Platform
 
 FAQ_PREFIX = "faqop:"
@@ -156,6 +158,24 @@ def operator_router(groups: Collection[int]) -> Router:
             command_message_id=message.message_id,
             assignee=assignee,
             assignee_username=username,
+            group_id=message.chat.id,
+        )
+
+    @router.message(Command("transfer"))
+    async def transfer(
+        message: Message, command: CommandObject, membership: Membership
+    ) -> OperatorTransferred | None:
+        """/transfer <department id>, or /transfer alone for the departments as buttons."""
+        if message.message_thread_id is None or not await counts_as_operator(
+            message, groups, membership
+        ):
+            return None
+        department = (command.args or "").strip().lower() or None
+        return OperatorTransferred(
+            message.message_thread_id,
+            operator_of(message),
+            department,
+            command_message_id=message.message_id,
             group_id=message.chat.id,
         )
 
@@ -290,7 +310,7 @@ def operator_router(groups: Collection[int]) -> Router:
     @router.callback_query(F.data.startswith(CARD_CALLBACK_PREFIX))
     async def card_button(
         query: CallbackQuery, membership: Membership
-    ) -> OperatorActed | OperatorReleasedHeld | OperatorSentSnippet | None:
+    ) -> OperatorActed | OperatorReleasedHeld | OperatorSentSnippet | OperatorTransferred | None:
         message = query.message
         if not await membership.is_member(query.from_user.id, chat_of(query)):
             log.warning("a card button pressed by %s, who is not in the group", query.from_user.id)
@@ -298,12 +318,20 @@ def operator_router(groups: Collection[int]) -> Router:
             return None
         action = (query.data or "").removeprefix(CARD_CALLBACK_PREFIX)
         known = action in CardAction.__members__.values() or action.startswith(
-            (HELD_ACTION, SNIPPET_ACTION)
+            (HELD_ACTION, SNIPPET_ACTION, TRANSFER_ACTION)
         )
         if not isinstance(message, Message) or message.message_thread_id is None or not known:
             await call(lambda: query.answer())
             return None
         operator = operator_from(query.from_user)
+        if action.startswith(TRANSFER_ACTION):  # under a bare /transfer
+            return OperatorTransferred(
+                message.message_thread_id,
+                operator,
+                action.removeprefix(TRANSFER_ACTION),
+                callback_id=query.id,
+                group_id=message.chat.id,
+            )
         if action.startswith(SNIPPET_ACTION):  # under /snippets: the list is the reference
             return OperatorSentSnippet(
                 message.message_thread_id,

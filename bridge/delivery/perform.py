@@ -20,6 +20,7 @@ from bridge.cards import SEPARATOR, customer_card, quote
 from bridge.clock import Clock, SystemClock
 from bridge.deliveries import (
     AnswerButton,
+    CloseFormerTopic,
     DeliverWords,
     Delivery,
     EditCopy,
@@ -36,6 +37,7 @@ from bridge.deliveries import (
     decode,
 )
 from bridge.delivery.queue import Choice
+from bridge.departments import group_destination, topic_link
 from bridge.errors import (
     ACCOUNT_PROBLEMS,
     DeliveryFailed,
@@ -147,6 +149,8 @@ class Performer:
                 return await self._edit_copy(item, delivery)
             case SetTopicOpen():
                 return await self._set_topic_open(delivery)
+            case CloseFormerTopic():
+                return await self._close_former_topic(delivery)
             case RefreshCard():
                 return await self._refresh_card(delivery)
             case ShowTopicState():
@@ -235,7 +239,22 @@ class Performer:
         async def write(tx: UnitOfWork) -> None:
             await tx.customers.set_card(customer.id, card_id, note.html, False, posted_at)
 
-        return Outcome(write=write)
+        return Outcome(write=write, follow=self._former_topic_closes(customer, note))
+
+    def _former_topic_closes(self, customer: Customer, note: PostNote) -> list[Planned]:
+        """A transfer's note is in the new topic: the former one links to it and closes."""
+        if note.moved_from_group is None or note.moved_from_topic is None:
+            return []
+        department = self._rules.department_of(customer)
+        name = department.name.en if department is not None else "another department"
+        link = topic_link(self._rules.topic_group(customer), customer.topic_id)
+        old, lane = note.moved_from_topic, f"topic:{note.moved_from_topic}"
+        destination = group_destination(note.moved_from_group)
+        moved = PostNote(None, notes.transferred_out(name, link), topic_id=old)
+        return [
+            Planned(moved, destination, lane),
+            Planned(CloseFormerTopic(old), destination, lane),
+        ]
 
     # ----- customer → operators -----------------------------------------------------------
 
@@ -339,6 +358,15 @@ class Performer:
         except DeliveryFailed as error:
             self._metrics.delivery_failed(error.reason.value)
             log.warning("a note could not be posted in topic %s: %s", customer.topic_id, error)
+            return Outcome(finish="failed", error=str(error))
+        return Outcome(follow=self._former_topic_closes(customer, note))
+
+    async def _close_former_topic(self, close: CloseFormerTopic) -> Outcome:
+        try:
+            await self._desk.close_topic(close.topic_id)
+        except TopicMissing:
+            return Outcome(finish="dropped")
+        except DeliveryFailed as error:
             return Outcome(finish="failed", error=str(error))
         return Outcome()
 

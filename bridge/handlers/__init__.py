@@ -25,6 +25,7 @@ from bridge.handlers.snippets import (
     operator_saved_snippet,
     operator_sent_snippet,
 )
+from bridge.handlers.transfer import operator_transferred
 
 Handler = Callable[[Any, Context], Awaitable[None]]
 
@@ -43,6 +44,7 @@ HANDLERS: dict[str, Handler] = {
     "operator_saved_snippet": operator_saved_snippet,
     "operator_listed_snippets": operator_listed_snippets,
     "operator_seen": operator_seen,
+    "operator_transferred": operator_transferred,
 }
 
 

@@ -28,6 +28,7 @@ from bridge.storage.repositories import conversation_from_row
 from bridge.storage.tables import (
     ConversationRow,
     CustomerRow,
+    FormerTopicRow,
     HeldMessageRow,
     InboxRow,
     MediaLinkRow,
@@ -145,6 +146,9 @@ class SqlCustomerData:
             await session.execute(
                 delete(PACING_SENDS).where(PACING_SENDS.c.key.endswith(suffix, autoescape=True))
             )
+        await session.execute(
+            delete(FormerTopicRow).where(FormerTopicRow.customer_id == customer_id)
+        )
         await session.execute(delete(CustomerRow).where(CustomerRow.id == customer_id))
         return Erasure(
             conversations=_count(conversations),

@@ -32,6 +32,7 @@ from bridge.model import (
 from bridge.storage.tables import (
     ConversationRow,
     CustomerRow,
+    FormerTopicRow,
     HeldMessageRow,
     InboxRow,
     MediaLinkRow,
@@ -303,11 +304,32 @@ class SqlCustomers:
         return {row.id: _customer(row) for row in rows}
 
     async def by_topic(self, group_id: int, topic_id: int) -> Customer | None:
+        """Whose topic this is now, or was before they were transferred elsewhere."""
         query = select(CustomerRow).where(
             CustomerRow.group_id == group_id, CustomerRow.topic_id == topic_id
         )
         row = await self._session.scalar(query)
+        if row is None:
+            row = await self._session.scalar(
+                select(CustomerRow)
+                .join(FormerTopicRow, FormerTopicRow.customer_id == CustomerRow.id)
+                .where(FormerTopicRow.group_id == group_id, FormerTopicRow.topic_id == topic_id)
+            )
         return _customer(row) if row else None
+
+    async def leave_topic(self, customer: Customer, now: datetime) -> None:
+        """The customer moves to another group: their topic here stays theirs to answer in."""
+        if customer.topic_id is None or customer.group_id is None:
+            return
+        self._session.add(
+            FormerTopicRow(
+                group_id=customer.group_id,
+                topic_id=customer.topic_id,
+                customer_id=customer.id,
+                left_at=now,
+            )
+        )
+        await self._session.flush()
 
     async def adopt_topics(self, group_id: int) -> int:
         """Topics made before departments are in OPERATOR_CHAT_ID's group: say so."""
@@ -628,6 +650,21 @@ class SqlMessageLinks:
             .order_by(MessageLinkRow.id)
             .limit(1)
         )
+
+    async def recent(self, customer_id: int, count: int) -> list[tuple[bool, str]]:
+        """The last `count` messages with words, oldest first: (from the customer, words)."""
+        rows = (
+            await self._session.execute(
+                select(MessageLinkRow.from_customer, MessageLinkRow.snippet)
+                .where(
+                    MessageLinkRow.customer_id == customer_id,
+                    MessageLinkRow.snippet.is_not(None),
+                )
+                .order_by(MessageLinkRow.id.desc())
+                .limit(count)
+            )
+        ).all()
+        return [(bool(mine), str(words)) for mine, words in reversed(rows)]
 
     async def by_group_message(self, group_message_id: int, customer_id: int) -> Link | None:
         row = await self._session.scalar(

@@ -141,6 +141,18 @@ class ConversationRow(Base):
     owner_name: Mapped[str | None] = mapped_column(Words(128))
 
 
+class FormerTopicRow(Base):
+    """A topic a customer had in another group before a transfer: what operators write or edit
+    there still reaches them."""
+
+    __tablename__ = "former_topics"
+
+    group_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    topic_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    left_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class OperatorRow(Base):
     """An operator seen writing in the group: `/assign @username` finds them by username."""
 

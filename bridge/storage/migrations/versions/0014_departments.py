@@ -3,7 +3,8 @@
 `customers.group_id`: the group their topic is in (NULL for topics made before departments:
 the start fills in OPERATOR_CHAT_ID's group, which is where they are). `customers.department`:
 the department their conversations go to. `customers.last_category`: the FAQ category they
-browsed last, which picks the department. A thread id is unique within its group only, so the
+browsed last, which picks the department. `former_topics`: topics a customer had in another
+group before a transfer, so what operators write or edit there still reaches them. A thread id is unique within its group only, so the
 unique key becomes (group_id, topic_id).
 
 Revision ID: 0014
@@ -39,6 +40,20 @@ def _still_consistent() -> None:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "former_topics",
+        sa.Column("group_id", sa.BigInteger(), nullable=False),
+        sa.Column("topic_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("left_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["customer_id"], ["customers.id"], name="fk_former_topics_customer_id_customers"
+        ),
+        sa.PrimaryKeyConstraint("group_id", "topic_id", name="pk_former_topics"),
+    )
+    op.create_index("ix_former_topics_customer_id", "former_topics", ["customer_id"])
     _rebuilding_customers()
     with op.batch_alter_table("customers") as table:
         table.add_column(sa.Column("group_id", sa.BigInteger(), nullable=True))
@@ -58,3 +73,5 @@ def downgrade() -> None:
         table.drop_column("department")
         table.drop_column("group_id")
     _still_consistent()
+    op.drop_index("ix_former_topics_customer_id", table_name="former_topics")
+    op.drop_table("former_topics")
