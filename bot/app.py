@@ -227,6 +227,16 @@ class Application:
             snippets=snippets,
             desk_title=desk_title,
             departments=departments,
+            department_autos={
+                d.id: AutoReplies(
+                    screens,
+                    Schedule.parse(settings.timezone, d.hours, settings.holidays),
+                    faq,
+                    timedelta(minutes=settings.offline_silence_minutes),
+                )
+                for d in departments.all
+                if d.hours is not None
+            },
         )
         decisions = Decisions(uow, rules, self.clock)
         self._lane_locks = lane_locks_for(self._engine)

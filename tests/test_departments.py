@@ -5,7 +5,9 @@ each group has its own topics and its own Telegram budget, and operators answer 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +17,7 @@ from bridge.texts import Texts
 from tests.buttons import pick, telegram_data
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, TOKEN, Scene, running_bridge
+from tests.viber_harness import ShiftedClock
 
 TEXTS = Texts.shipped("en")
 CATALOG = FaqCatalog.shipped()
@@ -256,3 +259,41 @@ async def test_transfer_to_an_unknown_department_names_the_known_ones(scene: Two
     topic = await scene.topic_in(scene.fake.operator_chat_id, user)
     await scene.operator_says(topic, **command("/transfer nowhere"))
     await scene.shows(topic, "❓ No department «nowhere»: /transfer one of sales, claims.")
+
+
+async def test_a_department_s_own_hours_decide_its_offline_reply(tmp_path: Path) -> None:
+    """Claims answer on weekdays only; sales (the bridge's WORKING_HOURS, 24/7) always."""
+    fake = FakeTelegram(TOKEN)
+    claims = fake.add_group("Claims team")
+    await fake.start()
+    path = departments_file(tmp_path, fake.operator_chat_id, claims)
+    path.write_text(path.read_text() + '    hours: "mon-fri 09:00-18:00"\n', encoding="utf-8")
+    clock = ShiftedClock()
+    clock.set(datetime(2026, 11, 28, 12, 0, tzinfo=ZoneInfo("Europe/Kyiv")))  # a Saturday
+    try:
+        async with running_bridge(
+            fake,
+            tmp_path / "b.db",
+            webhook=True,
+            clock=clock,
+            departments_file=path,
+            default_language="en",
+        ) as app:
+            scene = TwoGroups(fake, app, "webhook")
+            claimant = fake.add_user("Weekend Claimant", language_code="en")
+            menu = await menu_of(scene, claimant)
+            await scene.press(claimant, menu, f"c:{CLAIMS_FAQ}")
+            await scene.customer_says(claimant, text="Somebody scratched my car today")
+            when = TEXTS.get(
+                "when_weekday", "en", weekday=TEXTS.get("weekday_0", "en"), time="09:00"
+            )
+            offline = TEXTS.get("offline", "en", when=when, zone=TEXTS.get("zone_label", "en"))
+            await scene.in_chat(claimant, text=offline)
+
+            buyer = fake.add_user("Weekend Buyer", language_code="en")
+            await scene.customer_says(buyer, text="Can I buy a policy today?")
+            await scene.topic_in(fake.operator_chat_id, buyer)
+            await scene.settled()
+            assert offline not in [m.get("text") for m in fake.sent_by_bot(buyer["id"])]
+    finally:
+        await fake.stop()

@@ -40,6 +40,15 @@ class Rules:
     hold_outside_window: bool = False
     gather: timedelta = timedelta(seconds=0.8)  # an album or a first post waits this for more
     departments: Departments | None = None  # None: one, the group of `desk`
+    # departments with working hours of their own (by id); the others go by `auto`
+    department_autos: Mapping[str, AutoReplies] = field(default_factory=dict)
+
+    def auto_for(self, customer: Customer) -> AutoReplies | None:
+        """The offline replies by the hours of the customer's department."""
+        department = self.department_of(customer)
+        if department is not None and department.id in self.department_autos:
+            return self.department_autos[department.id]
+        return self.auto
 
     @property
     def default_group(self) -> int:

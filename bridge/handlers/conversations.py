@@ -70,7 +70,7 @@ async def open_conversation(
             topic_id=customer.topic_id,
             card_message_id=customer.card_message_id,
         )
-        auto = ctx.rules.auto
+        auto = ctx.rules.auto_for(customer)
         offline = auto is not None and auto.is_offline(now)
         conversation = await tx.conversations.start(customer.id, now, offline)
     conversation = replace(conversation, last_customer_message_at=now)

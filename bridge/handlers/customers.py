@@ -39,7 +39,7 @@ async def customer_wrote(command: CustomerWrote, ctx: Context) -> None:
         log.info("message from a banned customer not relayed")
         return
     customer, conversation = opening.customer, opening.conversation
-    auto = ctx.rules.auto
+    auto = ctx.rules.auto_for(customer)
     plan = None
     if auto is not None:
         plan = await auto.plan(tx, ctx.now, customer, conversation, [message], opening.is_new)
