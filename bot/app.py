@@ -261,6 +261,7 @@ class Application:
             settings.topic_link,
             settings.sla_alert_general,
             timedelta(minutes=settings.sla_reassign_minutes),
+            departments.default.id,
         )
         self._sla_task = self.supervisor.start(
             "SLA reminder", lambda: every(settings.sla_check_seconds, watch.remind, "SLA reminder")
@@ -297,7 +298,9 @@ class Application:
                 schedule,
                 settings.sla_first_response_seconds,
                 settings.stats_exclude_offline,
+                departments.default.id,
             ),
+            departments=departments,
         )
         dispatcher.include_routers(  # customers first: most updates are theirs, and a
             customer_router(seal),  # private chat matches none of the group's routers anyway

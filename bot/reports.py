@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from collections.abc import Collection
 from datetime import datetime, tzinfo
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.clock import Clock
+from bridge.departments import MAIN
 from bridge.stats import (
     ConversationFigures,
     Report,
@@ -29,7 +31,9 @@ class Reports:
         schedule: Schedule,
         sla_seconds: float,
         exclude_offline: bool,
+        default_department: str = MAIN,
     ) -> None:
+        self._default = default_department  # a customer with none is in it
         self._sessions = sessions
         self._clock = clock
         self._schedule = schedule
@@ -40,13 +44,19 @@ class Reports:
     def zone(self) -> tzinfo:
         return self._schedule.zone
 
-    async def figures(self, name: str) -> tuple[list[ConversationFigures], datetime, datetime]:
+    async def figures(
+        self, name: str, departments: Collection[str] | None = None
+    ) -> tuple[list[ConversationFigures], datetime, datetime]:
+        """`departments`: only their customers' conversations (None: everyone's)."""
         since, until = period(name, self._clock.now(), self.zone)
         schedule = self._schedule if self._exclude_offline else None
-        return await conversation_figures(self._sessions, since, until, schedule), since, until
+        figures = await conversation_figures(self._sessions, since, until, schedule)
+        if departments is not None:
+            figures = [f for f in figures if (f.department or self._default) in departments]
+        return figures, since, until
 
-    async def report(self, name: str) -> Report:
-        figures, since, until = await self.figures(name)
+    async def report(self, name: str, departments: Collection[str] | None = None) -> Report:
+        figures, since, until = await self.figures(name, departments)
         return summarize(figures, since, until, self._sla, self.zone)
 
     async def chart(self, report: Report) -> bytes:

@@ -53,6 +53,7 @@ class ConversationFigures:
     rating_comment: str | None
     opened_offline: bool
     operator_messages: tuple[int, ...] = ()
+    department: str | None = None  # the customer's department (None: the default one)
     """Messages each of `operators` sent, in the same order (for the per-operator table)."""
     owner: str | None = None
     """The operator who owns it (took it, was assigned it or answered it first), if anyone."""
@@ -130,7 +131,12 @@ async def conversation_figures(
     async with sessions() as session:
         rows = (
             await session.execute(
-                select(ConversationRow, CustomerRow.platform, CustomerRow.full_name)
+                select(
+                    ConversationRow,
+                    CustomerRow.platform,
+                    CustomerRow.full_name,
+                    CustomerRow.department,
+                )
                 .join(CustomerRow, CustomerRow.id == ConversationRow.customer_id)
                 .where(*in_period)
                 .order_by(ConversationRow.opened_at, ConversationRow.id)
@@ -214,12 +220,13 @@ async def conversation_figures(
         return max(0.0, (end - start).total_seconds())
 
     figures = []
-    for row, platform, full_name in rows:
+    for row, platform, full_name, department in rows:
         operators = sorted(answered_by.get(row.id, []))
         figures.append(
             ConversationFigures(
                 conversation_id=row.id,
                 customer_id=row.customer_id,
+                department=department,
                 platform=platform,
                 customer_name=full_name,
                 opened_at=row.opened_at,

@@ -11,6 +11,7 @@ in the topic and in General, that it is free to take.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
@@ -19,6 +20,7 @@ from bridge import notes
 from bridge.clock import Clock
 from bridge.decisions import Decisions
 from bridge.deliveries import PostGeneral, PostNote, RefreshCard, ShowTopicState
+from bridge.departments import MAIN, topic_link
 from bridge.handlers.context import Context
 from bridge.model import Conversation, Customer
 from bridge.ports import UnitOfWorkFactory
@@ -47,7 +49,9 @@ class WaitingWatch:
         topic_link: str | None,
         alert_general: bool,
         reassign: timedelta = timedelta(minutes=15),
+        default_department: str = MAIN,
     ) -> None:
+        self._default = default_department  # a customer with none is in it
         self._uow = uow
         self._decisions = decisions
         self._clock = clock
@@ -57,8 +61,16 @@ class WaitingWatch:
         self._alert_general = alert_general
         self._reassign = reassign.total_seconds()
 
-    async def queue(self) -> list[Waiting]:
-        """Everyone waiting for an answer, longest first."""
+    def _link_of(self, customer: Customer) -> str | None:
+        """A link to the customer's topic, in whichever group it is."""
+        if customer.topic_id is None:
+            return None
+        if customer.group_id is not None:
+            return topic_link(customer.group_id, customer.topic_id)
+        return self._link.format(topic=customer.topic_id) if self._link else None
+
+    async def queue(self, departments: Collection[str] | None = None) -> list[Waiting]:
+        """Everyone waiting for an answer, longest first (of `departments`: None, all)."""
         now = self._clock.now()
         async with self._uow() as tx:
             found = await tx.conversations.waiting()
@@ -68,6 +80,10 @@ class WaitingWatch:
             customer = customers.get(conversation.customer_id)
             if customer is None or customer.topic_id is None or customer.banned:
                 continue
+            if departments is not None and (customer.department or self._default) not in (
+                departments
+            ):
+                continue
             waited = (
                 self._schedule.working_seconds(since, now)
                 if self._schedule is not None
@@ -76,15 +92,17 @@ class WaitingWatch:
             queue.append(Waiting(customer, conversation, since, waited))
         return sorted(queue, key=lambda w: w.since)
 
-    def render_queue(self, queue: list[Waiting]) -> str:
+    def render_queue(self, queue: list[Waiting], of: str = "") -> str:
+        """`of`: whose queue it is (the departments' names), when not everyone's."""
+        whose = f" ({escape(of)})" if of else ""
         if not queue:
-            return "✅ Nobody is waiting for an answer."
+            return f"✅ Nobody is waiting for an answer{whose}."
         now = self._clock.now()
-        lines = [f"⏳ <b>Waiting for an answer: {len(queue)}</b>"]
+        lines = [f"⏳ <b>Waiting for an answer{whose}: {len(queue)}</b>"]
         for number, item in enumerate(queue, start=1):
             name = escape(item.customer.full_name[:40])
-            if self._link and item.customer.topic_id is not None:
-                name = f'<a href="{self._link.format(topic=item.customer.topic_id)}">{name}</a>'
+            if link := self._link_of(item.customer):
+                name = f'<a href="{link}">{name}</a>'
             waited = duration((now - item.since).total_seconds())
             lines.append(f"{number}. {name} · {item.customer.platform.display_name} · {waited}")
         return "\n".join(lines)
@@ -118,8 +136,8 @@ class WaitingWatch:
         lines = [f"🙋 <b>Your open conversations: {len(mine)}</b>, waiting {len(waiting)}"]
         for number, item in enumerate(mine, start=1):
             name = escape(item.customer.full_name[:40])
-            if self._link and item.customer.topic_id is not None:
-                name = f'<a href="{self._link.format(topic=item.customer.topic_id)}">{name}</a>'
+            if link := self._link_of(item.customer):
+                name = f'<a href="{link}">{name}</a>'
             platform = item.customer.platform.display_name
             if item.conversation.id in waiting:
                 waited = duration((now - item.since).total_seconds())
@@ -171,8 +189,8 @@ class WaitingWatch:
         note = notes.waiting_too_long(waited, fresh.owner_id, fresh.owner_name)
         ctx.to_topic(customer, PostNote(customer.id, note))
         ctx.to_topic(customer, ShowTopicState(customer.id))
-        if self._alert_general and self._link and customer.topic_id is not None:
-            link = self._link.format(topic=customer.topic_id)
+        link = self._link_of(customer)
+        if self._alert_general and link:
             name = escape(customer.full_name[:40])
             ctx.to_general(
                 PostGeneral(
@@ -199,8 +217,8 @@ class WaitingWatch:
         name = fresh.owner_name or f"Operator {owner}"
         ctx.to_topic(customer, PostNote(customer.id, notes.free_to_take(waited, name)))
         ctx.to_topic(customer, RefreshCard(customer.id))
-        if self._link and customer.topic_id is not None:
-            link = self._link.format(topic=customer.topic_id)
+        link = self._link_of(customer)
+        if link:
             who = escape(customer.full_name[:40])
             ctx.to_general(
                 PostGeneral(

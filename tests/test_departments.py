@@ -297,3 +297,47 @@ async def test_a_department_s_own_hours_decide_its_offline_reply(tmp_path: Path)
             assert offline not in [m.get("text") for m in fake.sent_by_bot(buyer["id"])]
     finally:
         await fake.stop()
+
+
+async def test_queue_and_stats_per_department_and_for_all(scene: TwoGroups) -> None:
+    fake, main, claims = scene.fake, scene.fake.operator_chat_id, scene.claims
+    waiting_claim = fake.add_user("Queued Claimant", language_code="en")
+    menu = await menu_of(scene, waiting_claim)
+    await scene.press(waiting_claim, menu, f"c:{CLAIMS_FAQ}")
+    await scene.customer_says(waiting_claim, text="Still waiting about my claim")
+    await scene.topic_in(claims, waiting_claim)
+    waiting_buyer = fake.add_user("Queued Buyer", language_code="en")
+    await scene.customer_says(waiting_buyer, text="Still waiting about my policy")
+    await scene.topic_in(main, waiting_buyer)
+    await scene.settled()
+
+    async def reply_to(group: int, text: str) -> str:
+        sent = await scene.deliver(
+            fake.operator_message(scene.operator, None, group=group, **command(text))
+        )
+        answer = await fake.wait_for(
+            lambda: next(
+                (
+                    m
+                    for m in fake.sent_by_bot(group)
+                    if (m.get("reply_to_message") or {}).get("message_id") == sent["message_id"]
+                ),
+                None,
+            )
+        )
+        return str(answer["text"])
+
+    claims_queue = await reply_to(claims, "/queue")
+    assert claims_queue.startswith("⏳ Waiting for an answer (Claims):")
+    assert "Queued Claimant" in claims_queue and "Queued Buyer" not in claims_queue
+    sales_queue = await reply_to(main, "/queue")
+    assert "Queued Buyer" in sales_queue and "Queued Claimant" not in sales_queue
+    everyone = await reply_to(main, "/queue all")
+    assert everyone.startswith("⏳ Waiting for an answer:")
+    assert "Queued Buyer" in everyone and "Queued Claimant" in everyone
+    named = await reply_to(main, "/queue claims")
+    assert "Queued Claimant" in named and "Queued Buyer" not in named
+
+    assert (await reply_to(claims, "/stats 7d")).startswith("📊 Claims\n")
+    assert (await reply_to(main, "/stats today claims")).startswith("📊 Claims\n")
+    assert not (await reply_to(main, "/stats all")).startswith("📊")
