@@ -302,9 +302,14 @@ class MessageLinkRepository(Protocol):
         snippet: str | None = None,
         operator: Operator | None = None,
         composed: bool = False,
+        group_id: int | None = None,
     ) -> None: ...
 
-    async def group_message_for(self, customer_id: int, customer_message_id: str) -> int | None: ...
+    async def group_message_for(
+        self, customer_id: int, customer_message_id: str, group_id: int, default_group: int
+    ) -> int | None:
+        """Where the customer's message was shown in `group_id`."""
+        ...
 
     async def for_customer_message(
         self, customer_id: int, customer_message_id: str

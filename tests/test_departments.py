@@ -75,8 +75,19 @@ async def scene(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[TwoGr
     claims = fake.add_group("Claims team")
     await fake.start()
     path = departments_file(folder, fake.operator_chat_id, claims)
+    snippets = folder / "snippets.yaml"
+    snippets.write_text(
+        "snippets:\n  - name: team\n"
+        '    text: {uk: "Вам відповідає {department}.", en: "You are talking to {department}."}\n',
+        encoding="utf-8",
+    )
     async with running_bridge(
-        fake, folder / "bridge.db", webhook=True, departments_file=path, default_language="en"
+        fake,
+        folder / "bridge.db",
+        webhook=True,
+        departments_file=path,
+        snippets_file=snippets,
+        default_language="en",
     ) as app:
         scene = TwoGroups(fake, app, "webhook")
         scene.claims = claims
@@ -116,6 +127,12 @@ async def test_a_browsed_category_leads_to_its_department_and_group(scene: TwoGr
         )
     )
     assert fake.operation_count(scene.claims) >= 3  # its own budget: topic, card post, copy
+
+    # a saved reply names the customer's department
+    await scene.deliver(
+        fake.operator_message(scene.operator, topic, group=scene.claims, **command("/s team"))
+    )
+    await scene.in_chat(user, text="You are talking to Claims.")
 
 
 async def test_without_browsing_the_default_department(scene: TwoGroups) -> None:
@@ -227,6 +244,23 @@ async def test_transfer_moves_the_conversation_to_another_group_and_back(
     await fake.wait_for(
         lambda: fake.message(user["id"], copy["message_id"])["text"] == "Policy: all fine"
     )
+
+    # a reply to a message shown in the earlier group quotes nothing in the new one
+    await scene.customer_says(user, text="About that policy answer", reply_to=copy["message_id"])
+    replied = await fake.wait_for(
+        lambda: next(
+            (
+                m
+                for m in fake.topic_messages(second, claims)
+                if m.get("text") == "About that policy answer"
+            ),
+            None,
+        )
+    )
+    assert "reply_to_message" not in replied or (
+        replied["reply_to_message"].get("message_thread_id") == second
+        and replied["reply_to_message"]["message_id"] == second
+    ), replied.get("reply_to_message")
 
     # and back, with the buttons of a bare /transfer
     await scene.deliver(

@@ -65,7 +65,7 @@ async def test_conversations_links_topics_and_processed_updates(engine: AsyncEng
         assert by_topic is not None
         assert (by_topic.id, by_topic.card_message_id) == (customer.id, 9002)
         assert (by_topic.topic_name, by_topic.card_body) == ("🆕 Taras Shevchenko", "<b>Hi</b>")
-        assert await tx.links.group_message_for(customer.id, "15") == 9010
+        assert await tx.links.group_message_for(customer.id, "15", GROUP, GROUP) == 9010
         link = await tx.links.by_group_message(9010, customer.id)
         assert link is not None
         assert (link.customer_id, link.customer_message_id) == (customer.id, "15")

@@ -120,6 +120,10 @@ class Performer:
         self._metrics = metrics
         self._clock = clock or SystemClock()  # dates a card's words, for retention
 
+    def _groups_of(self, customer: Customer) -> tuple[int, int]:
+        """(the customer's topic's group, OPERATOR_CHAT_ID's) for the message map."""
+        return self._rules.topic_group(customer), self._rules.default_group
+
     @property
     def _desk(self) -> OperatorDesk:
         return _current_desk.get()
@@ -277,7 +281,9 @@ class Performer:
         target = messages[0].reply_to_message_id
         if target:
             async with self._uow() as tx:
-                reply_to = await tx.links.group_message_for(customer.id, target)
+                reply_to = await tx.links.group_message_for(
+                    customer.id, target, *self._groups_of(customer)
+                )
         try:
             posted = await self._desk.post_words(customer.topic_id, messages, reply_to, header)
         except TopicMissing:
@@ -302,6 +308,7 @@ class Performer:
                     at[key],
                     message.text,
                     composed=posted.composed,
+                    group_id=self._rules.topic_group(customer),
                 )
             if card and posted.header_id is not None:
                 await tx.customers.set_card(
@@ -348,7 +355,7 @@ class Performer:
             if reply_to is None and note.reply_to_customer_message:
                 async with self._uow() as tx:
                     reply_to = await tx.links.group_message_for(
-                        customer.id, note.reply_to_customer_message
+                        customer.id, note.reply_to_customer_message, *self._groups_of(customer)
                     )
             await self._desk.post_note(
                 customer.topic_id, note.html, reply_to, note.buttons, note.buttons_in_column
@@ -522,6 +529,7 @@ class Performer:
                     message.text,
                     words.operator,
                     composed=message.composed,
+                    group_id=self._rules.topic_group(customer),
                 )
             await tx.notices.solved(_account_notice(customer))  # sending works again
 

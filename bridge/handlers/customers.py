@@ -117,7 +117,12 @@ async def delivery_reported(command: DeliveryReported, ctx: Context) -> None:
     customer = await tx.customers.find(command.platform, command.external_id)
     if customer is None:
         return
-    group_id = await tx.links.group_message_for(customer.id, command.customer_message_id)
+    group_id = await tx.links.group_message_for(
+        customer.id,
+        command.customer_message_id,
+        ctx.rules.topic_group(customer),
+        ctx.rules.default_group,
+    )
     if group_id is None:
         return
     if command.mark is not None:

@@ -39,12 +39,13 @@ MOST_LISTED = 50  # buttons under one list; the rest are reached with /s <name>
 
 
 def department_name(ctx: Context, customer: Customer) -> str:
-    """`{department}`: whom the customer is talking to.
-
-    One operator group serves everyone for now, so it is that group's title (or the locale's
-    "department" text when Telegram did not tell it); with departments this becomes the
-    department of the customer's conversation.
-    """
+    """`{department}`: whom the customer is talking to: their department's name in their
+    language when there are several, else the operator group's title (or the locale's
+    "department" text when Telegram did not tell it)."""
+    departments = ctx.rules.departments
+    department = ctx.rules.department_of(customer)
+    if departments is not None and departments.several and department is not None:
+        return department.name.get(ctx.texts.language_for(customer.language))
     return ctx.rules.desk_title or ctx.texts.get("department", customer.language)
 
 

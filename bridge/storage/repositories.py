@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, String, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, String, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -623,10 +623,12 @@ class SqlMessageLinks:
         snippet: str | None = None,
         operator: Operator | None = None,
         composed: bool = False,
+        group_id: int | None = None,
     ) -> None:
         await self._session.execute(
             _ADD_LINK,
             {
+                "group_id": group_id,
                 "composed": composed,
                 "customer_id": customer_id,
                 "conversation_id": conversation_id,
@@ -640,12 +642,20 @@ class SqlMessageLinks:
             },
         )
 
-    async def group_message_for(self, customer_id: int, customer_message_id: str) -> int | None:
+    async def group_message_for(
+        self, customer_id: int, customer_message_id: str, group_id: int, default_group: int
+    ) -> int | None:
+        """Where the customer's message was shown in `group_id` (links stored before groups
+        were recorded are in `default_group`, OPERATOR_CHAT_ID's)."""
+        in_group = MessageLinkRow.group_id == group_id
+        if group_id == default_group:
+            in_group = or_(in_group, MessageLinkRow.group_id.is_(None))
         return await self._session.scalar(
             select(MessageLinkRow.group_message_id)
             .where(
                 MessageLinkRow.customer_id == customer_id,
                 MessageLinkRow.customer_message_id == customer_message_id,
+                in_group,
             )
             .order_by(MessageLinkRow.id)
             .limit(1)

@@ -181,6 +181,7 @@ class MessageLinkRow(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
     customer_message_id: Mapped[str] = mapped_column(Words(64))
     group_message_id: Mapped[int] = mapped_column(BigInteger)
+    group_id: Mapped[int | None] = mapped_column(BigInteger)  # the group it was shown in
     from_customer: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     snippet: Mapped[str | None] = mapped_column(Words(200))

@@ -4,7 +4,9 @@
 the start fills in OPERATOR_CHAT_ID's group, which is where they are). `customers.department`:
 the department their conversations go to. `customers.last_category`: the FAQ category they
 browsed last, which picks the department. `former_topics`: topics a customer had in another
-group before a transfer, so what operators write or edit there still reaches them. A thread id is unique within its group only, so the
+group before a transfer, so what operators write or edit there still reaches them.
+`message_links.group_id`: the group a message was shown in (NULL before: OPERATOR_CHAT_ID's),
+so a reply or a receipt is matched with a message of the topic it goes to. A thread id is unique within its group only, so the
 unique key becomes (group_id, topic_id).
 
 Revision ID: 0014
@@ -54,6 +56,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("group_id", "topic_id", name="pk_former_topics"),
     )
     op.create_index("ix_former_topics_customer_id", "former_topics", ["customer_id"])
+    with op.batch_alter_table("message_links") as links:  # in place: a column is added
+        links.add_column(sa.Column("group_id", sa.BigInteger(), nullable=True))
     _rebuilding_customers()
     with op.batch_alter_table("customers") as table:
         table.add_column(sa.Column("group_id", sa.BigInteger(), nullable=True))
@@ -73,5 +77,9 @@ def downgrade() -> None:
         table.drop_column("department")
         table.drop_column("group_id")
     _still_consistent()
+    if op.get_bind().dialect.name == "sqlite":  # in place (SQLite 3.35+), not a table copy
+        op.execute(sa.text("ALTER TABLE message_links DROP COLUMN group_id"))
+    else:
+        op.drop_column("message_links", "group_id")
     op.drop_index("ix_former_topics_customer_id", table_name="former_topics")
     op.drop_table("former_topics")
