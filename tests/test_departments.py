@@ -4,6 +4,7 @@ each group has its own topics and its own Telegram budget, and operators answer 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -14,10 +15,10 @@ import pytest
 from bridge.errors import ConfigError
 from bridge.faq.catalog import FaqCatalog
 from bridge.texts import Texts
-from tests.buttons import pick, telegram_data
+from tests.buttons import pick, telegram_data, viber_bodies
 from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, TOKEN, Scene, running_bridge
-from tests.viber_harness import ShiftedClock
+from tests.viber_harness import ShiftedClock, viber_bridge
 
 TEXTS = Texts.shipped("en")
 CATALOG = FaqCatalog.shipped()
@@ -375,3 +376,45 @@ async def test_queue_and_stats_per_department_and_for_all(scene: TwoGroups) -> N
     assert (await reply_to(claims, "/stats 7d")).startswith("📊 Claims\n")
     assert (await reply_to(main, "/stats today claims")).startswith("📊 Claims\n")
     assert not (await reply_to(main, "/stats all")).startswith("📊")
+
+
+async def test_a_viber_customer_picks_a_department_and_is_answered_from_its_group(
+    tmp_path: Path,
+) -> None:
+    groups: dict[str, int] = {}
+
+    def two_groups(fake: FakeTelegram) -> dict[str, object]:
+        groups["claims"] = fake.add_group("Claims team")
+        return {
+            "departments_file": departments_file(tmp_path, fake.operator_chat_id, groups["claims"])
+        }
+
+    async with viber_bridge(tmp_path / "v.db", two_groups, default_language="en") as scene:
+        viber, fake, claims = scene.viber, scene.fake, groups["claims"]
+        user = viber.add_user("Viber Claimant", language="en")
+        status, body = await viber.send_callback(viber.conversation_started(user))
+        assert status == 200
+        welcome = viber_bodies(json.loads(body)["keyboard"])
+        await scene.customer_sends(user, viber.text(pick(welcome, "op")))
+        choice = (await scene.received(user, text=TEXTS.get("department_choose", "en")))[0]
+        await scene.customer_sends(
+            user, viber.text(pick(viber_bodies(choice["keyboard"]), "dept:claims"))
+        )
+        await scene.received(user, text=TEXTS.get("ask_prompt", "en"))
+        await scene.customer_sends(user, viber.text("A tree fell on my car"))
+
+        def topic() -> int | None:
+            for thread_id in fake.topics_of(claims):
+                if any(
+                    "A tree fell on my car" in m.get("text", "")
+                    for m in fake.topic_messages(thread_id, claims)
+                ):
+                    return thread_id
+            return None
+
+        thread = int(await fake.wait_for(topic))
+        assert "Department: Claims" in fake.topic_messages(thread, claims)[0]["text"]
+        await scene.deliver(
+            fake.operator_message(scene.operator, thread, group=claims, text="Send us a photo")
+        )
+        await scene.received(user, text="Send us a photo")

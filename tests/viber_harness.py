@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -68,10 +68,14 @@ class ViberScene(Scene):
 
 
 @asynccontextmanager
-async def viber_bridge(db: Path, **overrides: Any) -> AsyncIterator[ViberScene]:
+async def viber_bridge(
+    db: Path, world: Callable[[FakeTelegram], dict[str, Any]] | None = None, **overrides: Any
+) -> AsyncIterator[ViberScene]:
     """Fake Telegram, fake Viber and the real bridge wired to both."""
     clock = ShiftedClock()  # Viber stamps its callbacks with the time the bridge reads
     fake, viber = FakeTelegram(TOKEN), FakeViber(now=clock.now)
+    if world is not None:  # more of the world first (another group), and settings naming it
+        overrides = {**overrides, **world(fake)}
     await fake.start()
     await viber.start()
     try:
