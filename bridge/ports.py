@@ -312,8 +312,14 @@ class MessageLinkRepository(Protocol):
         ...
 
     async def for_customer_message(
-        self, customer_id: int, customer_message_id: str
-    ) -> Link | None: ...
+        self,
+        customer_id: int,
+        customer_message_id: str,
+        group_id: int | None = None,
+        default_group: int | None = None,
+    ) -> Link | None:
+        """The first group message it was shown in (in `group_id` only, when given)."""
+        ...
 
     async def recent(self, customer_id: int, count: int) -> list[tuple[bool, str]]:
         """The last `count` messages with words, oldest first: (from the customer, words)."""

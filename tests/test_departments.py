@@ -213,7 +213,7 @@ async def test_transfer_moves_the_conversation_to_another_group_and_back(
 ) -> None:
     fake, main, claims = scene.fake, scene.fake.operator_chat_id, scene.claims
     user = fake.add_user("Mover", language_code="en")
-    await scene.customer_says(user, text="I want a policy, and also my car was hit")
+    opening = await scene.customer_says(user, text="I want a policy, and also my car was hit")
     first = await scene.topic_in(main, user)
     answer = await scene.operator_says(first, text="Let me look at the policy first")
     await scene.in_chat(user, text="Let me look at the policy first")
@@ -262,6 +262,28 @@ async def test_transfer_moves_the_conversation_to_another_group_and_back(
         replied["reply_to_message"].get("message_thread_id") == second
         and replied["reply_to_message"]["message_id"] == second
     ), replied.get("reply_to_message")
+
+    # the customer edits words shown in the earlier group: the new topic is told, and nothing
+    # in the new group is edited in their place
+    claims_before = {
+        m["message_id"]: m.get("text") for m in fake.chat_messages(claims) if "text" in m
+    }
+    await scene.deliver(
+        fake.edit_message(user["id"], opening["message_id"], text="Only the car, sorry")
+    )
+    note = await fake.wait_for(
+        lambda: next(
+            (
+                m
+                for m in fake.topic_messages(second, claims)
+                if "The customer edited this message:\nOnly the car, sorry" in m.get("text", "")
+            ),
+            None,
+        )
+    )
+    assert (note.get("reply_to_message") or {}).get("message_id", second) == second  # no quote
+    edited = {m["message_id"]: m.get("text") for m in fake.chat_messages(claims) if "text" in m}
+    assert all(edited[i] == text for i, text in claims_before.items())
 
     # and back, with the buttons of a bare /transfer
     await scene.deliver(

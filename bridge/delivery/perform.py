@@ -382,7 +382,21 @@ class Performer:
         if customer is None or customer.topic_id is None:
             return Outcome(finish="dropped")
         async with self._uow() as tx:
-            link = await tx.links.for_customer_message(customer.id, edit.customer_message_id)
+            link = await tx.links.for_customer_message(
+                customer.id, edit.customer_message_id, *self._groups_of(customer)
+            )
+            elsewhere = link is None and await tx.links.for_customer_message(
+                customer.id, edit.customer_message_id
+            )
+        if elsewhere:  # shown in a group the customer was transferred from: say it here
+            html = notes.customer_edit(edit.message.text or "")
+            try:
+                await self._desk.post_note(customer.topic_id, html)
+            except TopicMissing:
+                return Outcome(finish="dropped")
+            except DeliveryFailed as error:
+                return Outcome(finish="failed", error=str(error))
+            return Outcome()
         if link is None:
             return Outcome(finish="dropped")
         try:

@@ -645,21 +645,10 @@ class SqlMessageLinks:
     async def group_message_for(
         self, customer_id: int, customer_message_id: str, group_id: int, default_group: int
     ) -> int | None:
-        """Where the customer's message was shown in `group_id` (links stored before groups
-        were recorded are in `default_group`, OPERATOR_CHAT_ID's)."""
-        in_group = MessageLinkRow.group_id == group_id
-        if group_id == default_group:
-            in_group = or_(in_group, MessageLinkRow.group_id.is_(None))
-        return await self._session.scalar(
-            select(MessageLinkRow.group_message_id)
-            .where(
-                MessageLinkRow.customer_id == customer_id,
-                MessageLinkRow.customer_message_id == customer_message_id,
-                in_group,
-            )
-            .order_by(MessageLinkRow.id)
-            .limit(1)
+        link = await self.for_customer_message(
+            customer_id, customer_message_id, group_id, default_group
         )
+        return link.group_message_id if link is not None else None
 
     async def recent(self, customer_id: int, count: int) -> list[tuple[bool, str]]:
         """The last `count` messages with words, oldest first: (from the customer, words)."""
@@ -677,35 +666,35 @@ class SqlMessageLinks:
         return [(bool(mine), str(words)) for mine, words in reversed(rows)]
 
     async def by_group_message(self, group_message_id: int, customer_id: int) -> Link | None:
-        row = await self._session.scalar(
-            select(MessageLinkRow)
-            .where(
-                MessageLinkRow.group_message_id == group_message_id,
-                MessageLinkRow.customer_id == customer_id,
-            )
-            .order_by(MessageLinkRow.id)
-            .limit(1)
-        )
-        if row is None:
-            return None
-        return Link(
-            row.customer_id,
-            row.customer_message_id,
-            row.group_message_id,
-            row.snippet,
-            row.composed,
+        return await self._first(
+            MessageLinkRow.group_message_id == group_message_id,
+            MessageLinkRow.customer_id == customer_id,
         )
 
-    async def for_customer_message(self, customer_id: int, customer_message_id: str) -> Link | None:
-        """The first group message a customer's message was shown in."""
+    async def for_customer_message(
+        self,
+        customer_id: int,
+        customer_message_id: str,
+        group_id: int | None = None,
+        default_group: int | None = None,
+    ) -> Link | None:
+        """The first group message a customer's message was shown in; with `group_id`, in
+        that group only (links stored before groups were recorded are in `default_group`,
+        OPERATOR_CHAT_ID's): a message id of one group means another message in the next."""
+        conditions: list[Any] = [
+            MessageLinkRow.customer_id == customer_id,
+            MessageLinkRow.customer_message_id == customer_message_id,
+        ]
+        if group_id is not None:
+            in_group = MessageLinkRow.group_id == group_id
+            if group_id == default_group:
+                in_group = or_(in_group, MessageLinkRow.group_id.is_(None))
+            conditions.append(in_group)
+        return await self._first(*conditions)
+
+    async def _first(self, *conditions: Any) -> Link | None:
         row = await self._session.scalar(
-            select(MessageLinkRow)
-            .where(
-                MessageLinkRow.customer_id == customer_id,
-                MessageLinkRow.customer_message_id == customer_message_id,
-            )
-            .order_by(MessageLinkRow.id)
-            .limit(1)
+            select(MessageLinkRow).where(*conditions).order_by(MessageLinkRow.id).limit(1)
         )
         if row is None:
             return None
