@@ -63,8 +63,8 @@ from bot.config import Settings
 from bot.garbage_collection import restore, settle_after_start
 from bridge.storage.database import make_engine, migrate
 from bridge.storage.tables import ConversationRow, CustomerRow, UtcDateTime
-from tests.fake_telegram import FakeTelegram
-from tests.fake_viber import FakeViber, signature_of
+from standins.telegram import FakeTelegram
+from standins.viber import FakeViber, signature_of
 
 JSON = dict[str, Any]
 # A customer message: ("telegram:<chat id>", message_id) or ("viber", sequence number)
@@ -913,7 +913,7 @@ The targets are set for a 2-core machine, SQLite, one process; this machine has
 
 ## Method
 
-- **Fake servers.** `tests/fake_telegram.py` serves the Bot API and `tests/fake_viber.py` the
+- **Fake servers.** `standins/telegram.py` serves the Bot API and `standins/viber.py` the
   Viber REST API, both over real HTTP on 127.0.0.1. Both answer at once (no injected delays;
   the fake Telegram's flood control is off). The fake Telegram records every call with
   `time.monotonic()` at the moment the request reaches its handler; every figure below is read

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.fake_telegram import FakeTelegram
+from standins.telegram import FakeTelegram
 from tests.harness import JSON, SOURCE_ROOT, eventually, free_port
 from tests.log_watch import PROCESS_LOGS
 

@@ -18,7 +18,7 @@ from bot.app import Application
 from bot.config import Settings
 from bridge.clock import Clock
 from bridge.errors import ConfigError
-from tests.fake_telegram import FakeTelegram
+from standins.telegram import FakeTelegram
 
 TOKEN = "123456789:AAF-test-token-for-support-bridge_0123"
 # For the programs tests start (`python -m bot`, `support-bridge`): the code under test, not

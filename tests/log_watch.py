@@ -17,9 +17,10 @@ from urllib.parse import quote
 
 from bot.config import derived_webhook_secret
 from bot.logs import make_handler, quiet_chatty_loggers
-from tests import fake_telegram, fake_viber
-from tests.fake_telegram import FakeTelegram
-from tests.fake_viber import DEFAULT_AUTH_TOKEN
+from standins import telegram as fake_telegram
+from standins import viber as fake_viber
+from standins.telegram import FakeTelegram
+from standins.viber import DEFAULT_AUTH_TOKEN
 from tests.harness import TOKEN
 
 # Texts this short are words anyone might log ("ok", "hello"); the tests' customers write

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from standins.telegram import FakeTelegram
 from tests.bridge_process import words_in
-from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, TOKEN, running_bridge
 
 OTHERS = 24

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from bridge.texts import Texts
-from tests.fake_telegram import FakeTelegram
+from standins.telegram import FakeTelegram
 from tests.harness import SOURCE_ROOT, TOKEN, eventually, free_port
 
 PROGRAM = str(Path(sys.executable).parent / "support-bridge")

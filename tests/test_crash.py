@@ -9,8 +9,8 @@ from pathlib import Path
 
 import aiohttp
 
+from standins.telegram import FakeTelegram
 from tests.bridge_process import BridgeProcess, arrive_in_order, texts, topic_where
-from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, TOKEN
 
 CUSTOMERS = 4

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from standins.telegram import FakeTelegram
 from tests.bridge_process import known_and_new_arrive
-from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, ON_POSTGRES, TOKEN, Scene, eventually, running_bridge
 from tests.sqlite_lock import WriteLock, write_lock
 

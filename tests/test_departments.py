@@ -15,8 +15,8 @@ import pytest
 from bridge.errors import ConfigError
 from bridge.faq.catalog import FaqCatalog
 from bridge.texts import Texts
+from standins.telegram import FakeTelegram
 from tests.buttons import pick, telegram_data, viber_bodies
-from tests.fake_telegram import FakeTelegram
 from tests.harness import JSON, TOKEN, Scene, running_bridge
 from tests.viber_harness import ShiftedClock, viber_bridge
 

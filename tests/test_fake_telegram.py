@@ -44,7 +44,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import ClientPayloadError, ClientResponseError, ClientSession, web
 
 try:
-    from tests.fake_telegram import FLOOD_METHODS, MESSAGE_METHODS, PRIVATE_KEYS, FakeTelegram
+    from standins.telegram import FLOOD_METHODS, MESSAGE_METHODS, PRIVATE_KEYS, FakeTelegram
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from fake_telegram import (  # type: ignore[no-redef]
         FLOOD_METHODS,

@@ -42,7 +42,7 @@ from viberbot.api.viber_requests import (
 )
 
 try:
-    from tests.fake_viber import MEDIA_FAILED_DESC, SIGNATURE_HEADER, STATUS_MESSAGES, FakeViber
+    from standins.viber import MEDIA_FAILED_DESC, SIGNATURE_HEADER, STATUS_MESSAGES, FakeViber
 except ImportError:  # tests/ is not a package: pytest put tests/ itself on sys.path
     from fake_viber import (  # type: ignore[no-redef]
         MEDIA_FAILED_DESC,

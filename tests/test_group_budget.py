@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from tests.fake_telegram import Call, FakeTelegram
+from standins.telegram import Call, FakeTelegram
 from tests.harness import JSON, TOKEN, Scene, running_bridge
 from tests.viber_harness import ShiftedClock
 

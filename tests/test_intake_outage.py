@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from bot.viber.webhook import SIGNATURE_HEADER
+from standins.telegram import FakeTelegram
+from standins.viber import signature_of
 from tests.bridge_process import words_in
-from tests.fake_telegram import FakeTelegram
-from tests.fake_viber import signature_of
 from tests.harness import JSON, ON_POSTGRES, TOKEN, Scene, eventually, running_bridge
 from tests.sqlite_lock import WriteLock, write_lock
 from tests.viber_harness import viber_bridge

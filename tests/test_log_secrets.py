@@ -14,7 +14,7 @@ import pytest
 
 from bot.config import Settings, TelegramAccess
 from bot.logs import make_handler
-from tests.fake_telegram import FakeTelegram
+from standins.telegram import FakeTelegram
 from tests.harness import TOKEN
 from tests.log_watch import LogWatch
 

@@ -13,8 +13,8 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from standins.telegram import FakeTelegram
 from tests.bridge_process import known_and_new_arrive
-from tests.fake_telegram import FakeTelegram
 from tests.harness import TOKEN, Scene, running_bridge
 from tests.viber_harness import ShiftedClock
 

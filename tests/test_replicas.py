@@ -16,9 +16,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from standins.telegram import FakeTelegram
+from standins.viber import FakeViber
 from tests.bridge_process import BridgeProcess, arrive_in_order, texts, topic_where
-from tests.fake_telegram import FakeTelegram
-from tests.fake_viber import FakeViber
 from tests.harness import JSON, TOKEN, ensure_database, postgres_database_url
 
 pytestmark = pytest.mark.skipif(

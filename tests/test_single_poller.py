@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bridge.errors import ConfigError
-from tests.fake_telegram import FakeTelegram
+from standins.telegram import FakeTelegram
 from tests.harness import ON_POSTGRES, TOKEN, running_bridge
 
 

@@ -11,7 +11,7 @@ import pytest
 from bot.app import Application
 from bridge.errors import ConfigError
 from bridge.snippets import load_file as load_snippets
-from tests.fake_telegram import FakeTelegram
+from standins.telegram import FakeTelegram
 from tests.harness import JSON, TOKEN, Scene, bridge_settings, running_bridge
 from tests.viber_harness import viber_bridge
 

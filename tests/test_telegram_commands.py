@@ -10,7 +10,7 @@ import pytest
 from bridge.model import TopicState
 from bridge.texts import Texts
 from bridge.topic_names import STATE_MARKERS
-from tests.fake_telegram import FakeTelegram
+from standins.telegram import FakeTelegram
 from tests.harness import JSON, TOKEN, Scene, running_bridge
 from tests.log_watch import LogWatch
 

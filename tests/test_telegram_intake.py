@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_telegram import FakeTelegram
+from standins.telegram import FakeTelegram
 from tests.harness import TOKEN, Scene, running_bridge
 
 

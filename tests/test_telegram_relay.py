@@ -11,7 +11,7 @@ import pytest
 
 from bridge.model import TopicState
 from bridge.topic_names import STATE_MARKERS
-from tests.fake_telegram import FakeTelegram, utf16_len
+from standins.telegram import FakeTelegram, utf16_len
 from tests.harness import TOKEN, Scene, running_bridge
 
 

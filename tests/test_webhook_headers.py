@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_viber import signature_of
+from standins.viber import signature_of
 from tests.raw_http import raw_request
 from tests.viber_harness import ViberScene, viber_bridge
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.fake_telegram import FakeTelegram
-from tests.fake_viber import FakeViber
+from standins.telegram import FakeTelegram
+from standins.viber import FakeViber
 from tests.harness import JSON, TOKEN, Scene, running_bridge
 
 

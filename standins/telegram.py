@@ -1,4 +1,4 @@
-"""A fake Telegram Bot API server for end-to-end tests of support-bridge.
+"""A stand-in for the Telegram Bot API: the fake server of the tests, the benchmark and the demo.
 
 The app talks to it over real HTTP through aiogram (``TelegramAPIServer.from_base(fake.url)``),
 so the whole stack (request encoding, pydantic validation of answers, error classes) is
@@ -954,7 +954,7 @@ class FakeTelegram:
             self._changed()
         return status, body
 
-    async def _handle_file(self, request: web.Request) -> web.Response:
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
         self.downloads.append(path)
         self._changed()
@@ -1416,7 +1416,9 @@ class FakeTelegram:
 
     def photo(self, data: bytes = b"\x89PNG\r\n\x1a\nfake-photo") -> list[JSON]:
         """A PhotoSize list (small + large) backed by downloadable bytes."""
-        return self._build_media("photo", self._new_file("photos", data, extension="jpg"))
+        return cast(
+            list[JSON], self._build_media("photo", self._new_file("photos", data, extension="jpg"))
+        )
 
     def document(
         self,
@@ -1426,31 +1428,45 @@ class FakeTelegram:
     ) -> JSON:
         """A Document with a name, MIME type and downloadable bytes."""
         stored = self._new_file("documents", data, file_name=file_name, mime_type=mime_type)
-        return self._build_media("document", stored)
+        return cast(JSON, self._build_media("document", stored))
 
     def video(self, data: bytes = b"fake-mp4-video") -> JSON:
         """A Video object backed by downloadable bytes."""
-        return self._build_media("video", self._new_file("videos", data, extension="mp4"))
+        return cast(
+            JSON, self._build_media("video", self._new_file("videos", data, extension="mp4"))
+        )
 
     def animation(self, data: bytes = b"fake-gif-animation") -> JSON:
         """An Animation object (GIF as MP4) backed by downloadable bytes."""
-        return self._build_media("animation", self._new_file("animations", data, extension="mp4"))
+        return cast(
+            JSON,
+            self._build_media("animation", self._new_file("animations", data, extension="mp4")),
+        )
 
     def audio(self, data: bytes = b"fake-mp3-audio") -> JSON:
         """An Audio object backed by downloadable bytes."""
-        return self._build_media("audio", self._new_file("music", data, extension="mp3"))
+        return cast(
+            JSON, self._build_media("audio", self._new_file("music", data, extension="mp3"))
+        )
 
     def voice(self, data: bytes = b"OggS-fake-voice") -> JSON:
         """A Voice object backed by downloadable bytes."""
-        return self._build_media("voice", self._new_file("voice", data, extension="oga"))
+        return cast(
+            JSON, self._build_media("voice", self._new_file("voice", data, extension="oga"))
+        )
 
     def video_note(self, data: bytes = b"fake-video-note") -> JSON:
         """A VideoNote object backed by downloadable bytes."""
-        return self._build_media("video_note", self._new_file("video_notes", data, extension="mp4"))
+        return cast(
+            JSON,
+            self._build_media("video_note", self._new_file("video_notes", data, extension="mp4")),
+        )
 
     def sticker(self, data: bytes = b"RIFF-fake-webp") -> JSON:
         """A regular Sticker backed by downloadable bytes."""
-        return self._build_media("sticker", self._new_file("stickers", data, extension="webp"))
+        return cast(
+            JSON, self._build_media("sticker", self._new_file("stickers", data, extension="webp"))
+        )
 
     def file_data(self, file_id: str) -> bytes:
         """Bytes behind a file_id (uploaded by the app or made by a factory)."""
