@@ -32,6 +32,8 @@ from bot.metrics import (
 from bot.pacing_setup import open_pacing_store
 from bot.reports import Reports
 from bot.supervision import Supervisor
+from bot.telegram.business_channel import TelegramBusinessChannel
+from bot.telegram.business_router import business_router
 from bot.telegram.button_answers import TelegramButtonAnswers
 from bot.telegram.calls import configure as configure_retries
 from bot.telegram.customer_channel import TelegramCustomerChannel
@@ -191,7 +193,8 @@ class Application:
         uploader = ForeignUploader(bot, MediaFetcher(http))
         seal = ButtonSeal.from_secret(settings.telegram_bot_token)
         channels: dict[Platform, CustomerChannel] = {
-            Platform.TELEGRAM: TelegramCustomerChannel(sender, seal)
+            Platform.TELEGRAM: TelegramCustomerChannel(sender, seal),
+            Platform.TELEGRAM_BUSINESS: TelegramBusinessChannel(bot, seal),
         }
         viber_api = None
         media_links = MediaLinks(uow, self.clock, timedelta(hours=settings.media_link_hours))
@@ -225,6 +228,7 @@ class Application:
             hold_outside_window=settings.viber_outside_window == "confirm",
             gather=timedelta(seconds=settings.album_wait_seconds),
             snippets=snippets,
+            business_auto_replies=settings.business_auto_replies,
             desk_title=desk_title,
             departments=departments,
             department_autos={
@@ -303,7 +307,8 @@ class Application:
             departments=departments,
         )
         dispatcher.include_routers(  # customers first: most updates are theirs, and a
-            customer_router(seal),  # private chat matches none of the group's routers anyway
+            business_router(seal),  # private chat matches none of the group's routers anyway
+            customer_router(seal),
             setup_router(),
             group_router(groups),
             operator_router(groups),

@@ -123,6 +123,7 @@ class Settings(TelegramAccess):
     snippets_file: Path | None = None
     texts_dir: Path | None = None
     rating_enabled: bool = True
+    business_auto_replies: bool = False  # Telegram Business customers get the bot's auto-replies
     sla_first_response_seconds: float = Field(default=60, gt=0)
     sla_alert_general: bool = False
     sla_check_seconds: float = Field(default=15, gt=0)

@@ -21,13 +21,17 @@ def customer_card(
     earlier_conversations: int,
     owner: Operator | None = None,
     department: str | None = None,
+    wrote_to: str | None = None,
 ) -> Card:
     """`owner`: who owns the customer's open conversation (None: nobody does);
-    `department`: the department's name when there are several."""
+    `department`: the department's name when there are several; `wrote_to`: the company's
+    Telegram account a Telegram Business customer wrote to."""
     name = escape(clean_name(customer.full_name, limit=128) or f"Customer {customer.id}")
     # the id is what `support-bridge forget-customer` / `export-customer` ask for
     platform = f"Platform: {customer.platform.display_name}"
     lines = [f"👤 <b>{name}</b>", f"{platform} (id <code>{escape(customer.external_id)}</code>)"]
+    if wrote_to:
+        lines.append(f"💼 Wrote to: {escape(clean_name(wrote_to, limit=128))}")
     if department:
         lines.append(f"Department: {escape(department)}")
     if customer.username:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from bridge.business import BusinessAccount
 from bridge.codec import from_json, to_json
 from bridge.errors import FailureReason
 from bridge.model import (
@@ -92,6 +93,35 @@ class DeliveryReported(Command):
     customer_message_id: str
     mark: DeliveryMark | None
     failure: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerDeleted(Command):
+    """The customer deleted messages in their chat (Telegram Business tells the bot)."""
+
+    name: ClassVar[str] = "customer_deleted"
+    platform: Platform
+    external_id: str
+    message_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class OwnerWrote(Command):
+    """The business account's owner answered a customer by hand (from their phone): shown in
+    the customer's topic as the owner's, never sent to the customer again."""
+
+    name: ClassVar[str] = "owner_wrote"
+    profile: CustomerProfile  # the customer the owner wrote to
+    owner: Operator
+    message: IncomingMessage
+
+
+@dataclass(frozen=True)
+class BusinessConnectionChanged(Command):
+    """A business account connected the bot, changed its rights, or turned it off."""
+
+    name: ClassVar[str] = "business_connection_changed"
+    account: BusinessAccount
 
 
 @dataclass(frozen=True)
@@ -231,6 +261,9 @@ COMMANDS: dict[str, type[Command]] = {
         CustomerPressed,
         CustomerReachability,
         DeliveryReported,
+        CustomerDeleted,
+        OwnerWrote,
+        BusinessConnectionChanged,
         OperatorWrote,
         OperatorEdited,
         OperatorActed,

@@ -57,6 +57,7 @@ class PostWords(Delivery):
     messages: tuple[IncomingMessage, ...]
     at: datetime
     header: str | None = None
+    from_customer: bool = True  # False: the business account's owner wrote them by hand
 
 
 @dataclass(frozen=True)

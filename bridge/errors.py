@@ -23,13 +23,22 @@ class FailureReason(StrEnum):
     # the company's account, not the customer: messages wait until the admin solves it
     QUOTA_USED_UP = "quota_used_up"  # Viber 23: the free out-of-session messages are used up
     NO_BALANCE = "no_balance"  # Viber 24: a billable account with no balance
+    BUSINESS_OFF = "business_off"  # Telegram Business: the connection is off or may not reply
+    # Telegram Business: the account may answer only within 24 h of the customer's last message
+    REPLY_WINDOW = "reply_window"
     TOO_LONG = "too_long"
     NOT_FOUND = "not_found"
     UNSUPPORTED = "unsupported"
     UNKNOWN = "unknown"
 
 
-ACCOUNT_PROBLEMS = (FailureReason.QUOTA_USED_UP, FailureReason.NO_BALANCE)
+ACCOUNT_PROBLEMS = (
+    FailureReason.QUOTA_USED_UP,
+    FailureReason.NO_BALANCE,
+    FailureReason.BUSINESS_OFF,
+)
+# Refused for now, fine later: the message is kept with a Send again button under it.
+HELD_REFUSALS = (*ACCOUNT_PROBLEMS, FailureReason.REPLY_WINDOW)
 
 
 class DeliveryFailed(BridgeError):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from bridge.model import Platform
 from bridge.ports import UnitOfWorkFactory
 
-LANE_PREFIX = {Platform.TELEGRAM: "tg", Platform.VIBER: "viber"}
+LANE_PREFIX = {Platform.TELEGRAM: "tg", Platform.VIBER: "viber", Platform.TELEGRAM_BUSINESS: "tgb"}
+PLATFORM_OF_LANE = {prefix: platform for platform, prefix in LANE_PREFIX.items()}
 
 
 def customer_lane(platform: Platform, external_id: str) -> str:

@@ -14,10 +14,19 @@ class Platform(StrEnum):
 
     TELEGRAM = "telegram"
     VIBER = "viber"
+    # the company's own Telegram account, with the bot connected to it (Telegram Business)
+    TELEGRAM_BUSINESS = "business"
 
     @property
     def display_name(self) -> str:
-        return "Telegram" if self is Platform.TELEGRAM else "Viber"
+        return _DISPLAY_NAMES[self]
+
+
+_DISPLAY_NAMES = {
+    Platform.TELEGRAM: "Telegram",
+    Platform.VIBER: "Viber",
+    Platform.TELEGRAM_BUSINESS: "Telegram Business",
+}
 
 
 class ContentKind(StrEnum):

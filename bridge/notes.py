@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from bridge.business import BusinessAccount, ConnectionState
 from bridge.errors import DeliveryFailed, FailureReason
 from bridge.model import Platform
 
@@ -21,6 +22,13 @@ _FAILURES = {
         "the {platform} account's free messages outside a customer's 24 hours are used up"
     ),
     FailureReason.NO_BALANCE: "the {platform} account has no balance left",
+    FailureReason.BUSINESS_OFF: (
+        "the company's Telegram account has turned the bot off or does not let it reply"
+    ),
+    FailureReason.REPLY_WINDOW: (
+        "Telegram lets the company's account answer only within 24 hours of the customer's "
+        "last message"
+    ),
     FailureReason.UNKNOWN: "{platform} refused it",
 }
 
@@ -144,16 +152,22 @@ def not_shown(error: DeliveryFailed, preview: str) -> str:
 _ACCOUNT_FIX = {
     FailureReason.QUOTA_USED_UP: "change the Viber plan or wait for the next month's free messages",
     FailureReason.NO_BALANCE: "add funds to the Viber account in its admin panel",
+    FailureReason.BUSINESS_OFF: (
+        "connect the bot again and let it reply in Telegram, Settings → Telegram Business → "
+        "Chatbots"
+    ),
+}
+_WHEN_TO_SEND_AGAIN = {
+    FailureReason.REPLY_WINDOW: "after the customer writes again",
 }
 
 
 def held_for_account(error: DeliveryFailed, platform: Platform) -> str:
-    """Under an operator's message the platform refused for the company's account."""
+    """Under an operator's message the platform refused for now (the company's account, or
+    Telegram Business's 24 hours)."""
     why = _FAILURES[error.reason].format(platform=platform.display_name)
-    return (
-        f"⏸ <b>Not sent yet</b>: {why}. It is kept: press <b>Send again</b> once the "
-        "account is in order."
-    )
+    when = _WHEN_TO_SEND_AGAIN.get(error.reason, "once the account is in order")
+    return f"⏸ <b>Not sent yet</b>: {why}. It is kept: press <b>Send again</b> {when}."
 
 
 def account_problem(error: DeliveryFailed, platform: Platform) -> str:
@@ -270,3 +284,46 @@ def transferred_in(
 def transferred_out(department: str, link: str | None) -> str:
     where = f'<a href="{escape(link)}">{escape(department)}</a>' if link else escape(department)
     return f"➡️ Transferred to {where}: the conversation goes on there. This topic is closed."
+
+
+def owner_wrote(name: str) -> str:
+    """Above what the business account's owner wrote to the customer by hand."""
+    return f"💼 <b>{escape(name)}</b> answered from the company's account:"
+
+
+def customer_deleted(count: int) -> str:
+    if count == 1:
+        return "🗑 The customer deleted this message."
+    return f"🗑 The customer deleted {count} messages, this one among them."
+
+
+def business_connection(account: BusinessAccount, before: BusinessAccount | None) -> str | None:
+    """Once in General when a business connection starts, stops or changes what the bot may do;
+    None when nothing the team needs to know changed."""
+    state = account.state
+    unchanged = before is not None and before.state is state
+    if unchanged and (before is None or before.can_read == account.can_read):
+        return None
+    who = escape(account.label)
+    where = "Telegram → Settings → Telegram Business → Chatbots"
+    if state is ConnectionState.OFF:
+        return (
+            f"💼 <b>Telegram Business</b>: the bot is off for {who}: customers who write to "
+            "this account no longer reach you. To bring them back, connect the bot again in "
+            f"{where}."
+        )
+    if state is ConnectionState.CANNOT_REPLY:
+        return (
+            f"💼 <b>Telegram Business</b>: the bot is connected to {who} but may not reply, so "
+            f"answers cannot reach these customers. Allow it to reply to messages in {where}."
+        )
+    read = (
+        ""
+        if account.can_read
+        else f" The bot may not mark messages as read: allow it to read messages in {where}."
+    )
+    again = "works again" if before is not None and before.state is not state else "is connected"
+    return (
+        f"💼 <b>Telegram Business</b>: {who} {again}: customers who write to this account "
+        f"appear here, and your answers go from the account.{read}"
+    )

@@ -10,8 +10,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
+from bridge.business import BusinessAccount
 from bridge.model import (
     Conversation,
     Customer,
@@ -174,6 +175,13 @@ class CustomerChannel(Protocol):
         ...
 
 
+@runtime_checkable
+class MarksRead(Protocol):
+    """A channel that can show the customer their messages read (Telegram Business)."""
+
+    async def mark_read(self, customer: Customer, message_id: str) -> None: ...
+
+
 class ButtonAnswers(Protocol):
     """Acknowledging a button press (Telegram shows the text to whoever pressed it)."""
 
@@ -325,6 +333,10 @@ class MessageLinkRepository(Protocol):
         """The last `count` messages with words, oldest first: (from the customer, words)."""
         ...
 
+    async def latest_from_customer(self, customer_id: int) -> str | None:
+        """The customer's newest message shown to operators (its id on their platform)."""
+        ...
+
     async def by_group_message(self, group_message_id: int, customer_id: int) -> Link | None:
         """The link of a group message of this customer's (a message id is unique within its
         group only, and a customer moved to another department has topics in two)."""
@@ -462,6 +474,16 @@ class SnippetRepository(Protocol):
         ...
 
 
+class BusinessAccountRepository(Protocol):
+    async def get(self, connection_id: str) -> BusinessAccount | None: ...
+
+    async def all(self) -> list[BusinessAccount]: ...
+
+    async def save(self, account: BusinessAccount) -> None:
+        """Store the connection as Telegram reports it now."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: rolled back on exit unless `commit` was called."""
 
@@ -500,6 +522,9 @@ class UnitOfWork(Protocol):
 
     @property
     def snippets(self) -> SnippetRepository: ...
+
+    @property
+    def business(self) -> BusinessAccountRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

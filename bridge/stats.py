@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from sqlalchemy import false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bridge.model import Platform
 from bridge.storage.tables import ConversationRow, CustomerRow, MessageLinkRow, MessageTallyRow
 from bridge.working_hours import Schedule
 
@@ -87,6 +88,17 @@ class OwnerFigures:
 
 
 @dataclass(frozen=True)
+class ChannelFigures:
+    """The conversations that came in through one channel (Telegram bot, Viber, Business)."""
+
+    platform: str
+    conversations: int
+    answered: int
+    median_first_response_seconds: float | None
+    rating_average: float | None
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a service report shows; times in the report's zone."""
 
@@ -111,6 +123,8 @@ class Report:
     """Per local day of the period: (day, conversations opened, median first response)."""
     per_owner: tuple[OwnerFigures, ...] = ()
     """Sorted by conversations owned, most first (then by name)."""
+    per_channel: tuple[ChannelFigures, ...] = ()
+    """Sorted by conversations, most first (then by platform)."""
 
 
 async def conversation_figures(
@@ -304,7 +318,27 @@ def summarize(
         per_operator=_per_operator(figures),
         daily=_daily(figures, since, until, zone),
         per_owner=_per_owner(figures),
+        per_channel=_per_channel(figures),
     )
+
+
+def _per_channel(figures: Sequence[ConversationFigures]) -> tuple[ChannelFigures, ...]:
+    by_platform: dict[str, list[ConversationFigures]] = {}
+    for figure in figures:
+        by_platform.setdefault(figure.platform, []).append(figure)
+    rows = []
+    for platform, mine in by_platform.items():
+        responses = [f.first_response_seconds for f in mine if f.first_response_seconds is not None]
+        rows.append(
+            ChannelFigures(
+                platform=platform,
+                conversations=len(mine),
+                answered=len(responses),
+                median_first_response_seconds=median(responses),
+                rating_average=_average([f.rating for f in mine if f.rating is not None]),
+            )
+        )
+    return tuple(sorted(rows, key=lambda row: (-row.conversations, row.platform)))
 
 
 def _per_owner(figures: Sequence[ConversationFigures]) -> tuple[OwnerFigures, ...]:
@@ -461,6 +495,23 @@ def format_report(report: Report) -> str:
             "  " + ", ".join(f"{s}★ {report.rating_distribution[s]}" for s in range(5, 0, -1))
         )
     lines.append(f"FAQ: offered {report.faq_offered}, helped {report.faq_helped}")
+    if len(report.per_channel) > 1:
+        lines += [
+            "",
+            *_table(
+                ("Channel", "Conv", "Answered", "1st resp", "★"),
+                [
+                    (
+                        _channel_name(row.platform),
+                        str(row.conversations),
+                        str(row.answered),
+                        duration(row.median_first_response_seconds),
+                        _rating(row.rating_average),
+                    )
+                    for row in report.per_channel
+                ],
+            ),
+        ]
     if report.per_operator:
         lines += [
             "",
@@ -507,6 +558,11 @@ def format_report(report: Report) -> str:
             ),
         ]
     return "\n".join(lines)
+
+
+def _channel_name(platform: str) -> str:
+    known = {p.value: p.display_name for p in Platform}
+    return known.get(platform, platform)
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:

@@ -26,6 +26,16 @@ log = logging.getLogger(__name__)
 # Texts Telegram uses for a topic that is gone (deleted by an admin, or never existed).
 TOPIC_GONE = ("message thread not found", "topic_deleted", "topic_id_invalid")
 NOT_MODIFIED = ("not modified", "topic_not_modified")
+# Telegram Business: the connection is gone or off, or may not reply (checked before the
+# ordinary Forbidden, which means a blocked bot)
+BUSINESS_OFF = (
+    "business_connection_invalid",
+    "business connection not found",
+    "bot_access_forbidden",
+)
+# ... and the 24 hours since the customer's last message have passed
+# (https://core.telegram.org/api/bots/connected-business-bots)
+REPLY_WINDOW = ("business_peer_usage_missing",)
 
 
 def is_not_modified(error: DeliveryFailed) -> bool:
@@ -45,6 +55,10 @@ async def unless_unmodified(make: Callable[[], Awaitable[object]]) -> None:
 def translate(error: TelegramBadRequest | TelegramForbiddenError | TelegramNotFound) -> Exception:
     """Map a final Bot API refusal to the core's words."""
     text = error.message.lower()
+    if any(off in text for off in BUSINESS_OFF):
+        return DeliveryFailed(FailureReason.BUSINESS_OFF, error.message)
+    if any(closed in text for closed in REPLY_WINDOW):
+        return DeliveryFailed(FailureReason.REPLY_WINDOW, error.message)
     if isinstance(error, TelegramForbiddenError):
         reason = FailureReason.BLOCKED if "blocked" in text else FailureReason.NOT_FOUND
         return DeliveryFailed(reason, error.message)

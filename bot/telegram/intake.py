@@ -8,6 +8,7 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiogram.types import Message, Update
 
+from bridge.business import business_external_id
 from bridge.commands import Command
 from bridge.inbox import Inbox
 from bridge.lane_names import TopicLanes, customer_lane, topic_lane
@@ -18,6 +19,9 @@ log = logging.getLogger(__name__)
 
 def lane_of_message(message: Message) -> str:
     """Customers get a lane per chat; a topic without a customer, a lane of its own."""
+    if message.business_connection_id is not None:  # a chat of a Telegram Business account
+        external_id = business_external_id(message.business_connection_id, message.chat.id)
+        return customer_lane(Platform.TELEGRAM_BUSINESS, external_id)
     if message.chat.type == "private":
         return customer_lane(Platform.TELEGRAM, str(message.chat.id))
     return topic_lane(message.chat.id, message.message_thread_id or 0)
@@ -25,9 +29,20 @@ def lane_of_message(message: Message) -> str:
 
 def lane_of(update: Update) -> str:
     """The lane as far as the update alone tells (a topic's customer needs the database)."""
-    message = update.message or update.edited_message
+    message = (
+        update.message
+        or update.edited_message
+        or update.business_message
+        or update.edited_business_message
+    )
     if message is not None:
         return lane_of_message(message)
+    deleted = update.deleted_business_messages
+    if deleted is not None:
+        external_id = business_external_id(deleted.business_connection_id, deleted.chat.id)
+        return customer_lane(Platform.TELEGRAM_BUSINESS, external_id)
+    if update.business_connection is not None:
+        return f"business:{update.business_connection.id}"
     callback = update.callback_query
     if callback is not None and isinstance(callback.message, Message):
         return lane_of_message(callback.message)

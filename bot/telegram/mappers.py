@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import Message, MessageEntity, User
+from aiogram.types import BusinessConnection, Chat, Message, MessageEntity, User
 
+from bridge.business import BusinessAccount, business_external_id
 from bridge.model import (
     Attachment,
     ContentKind,
@@ -28,6 +29,37 @@ def profile_of(user: User) -> CustomerProfile:
         username=user.username,
         language=user.language_code,
         profile_url=f"tg://user?id={user.id}",
+    )
+
+
+def business_profile(connection_id: str, chat: Chat, user: User | None = None) -> CustomerProfile:
+    """A customer of a Telegram Business account: keyed by the connection and their chat.
+    `user`: the customer themselves when they wrote (their language), not the owner."""
+    names = " ".join(n for n in (chat.first_name, chat.last_name) if n)
+    return CustomerProfile(
+        platform=Platform.TELEGRAM_BUSINESS,
+        external_id=business_external_id(connection_id, chat.id),
+        full_name=names or (user.full_name if user else "") or f"Customer {chat.id}",
+        username=chat.username,
+        language=user.language_code if user else None,
+        profile_url=f"tg://user?id={chat.id}",
+    )
+
+
+def business_account(connection: BusinessConnection) -> BusinessAccount:
+    """A `BusinessConnection` as the core keeps it; rights from Bot API 9.0's `rights`, else
+    the older `can_reply`."""
+    rights = connection.rights
+    can_reply = rights.can_reply if rights is not None else connection.can_reply
+    owner: User = connection.user
+    return BusinessAccount(
+        connection_id=connection.id,
+        owner_id=owner.id,
+        owner_name=owner.full_name,
+        owner_username=owner.username,
+        enabled=connection.is_enabled,
+        can_reply=bool(can_reply),
+        can_read=bool(rights.can_read_messages) if rights is not None else False,
     )
 
 
@@ -99,7 +131,7 @@ def reply_target(message: Message) -> str | None:
     return str(reply.message_id)
 
 
-def incoming(message: Message) -> IncomingMessage:
+def incoming(message: Message, platform: Platform = Platform.TELEGRAM) -> IncomingMessage:
     content_type = message.content_type
     kind = _KINDS.get(getattr(content_type, "value", content_type), ContentKind.OTHER)
     if message.animation is not None:
@@ -107,7 +139,7 @@ def incoming(message: Message) -> IncomingMessage:
     text = message.text if message.text is not None else message.caption
     entities = message.entities if message.text is not None else message.caption_entities
     return IncomingMessage(
-        ref=MessageRef(Platform.TELEGRAM, str(message.chat.id), str(message.message_id)),
+        ref=MessageRef(platform, str(message.chat.id), str(message.message_id)),
         kind=kind,
         text=text,
         entities=_entities(entities),

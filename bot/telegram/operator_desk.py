@@ -17,6 +17,7 @@ from bridge.model import ContentKind, DeliveryMark, IncomingMessage, Platform
 from bridge.ports import Card, CardButton, Header, Posted
 
 log = logging.getLogger(__name__)
+TELEGRAMS = (Platform.TELEGRAM, Platform.TELEGRAM_BUSINESS)
 
 # A bot may set one reaction per message; only Telegram's standard emoji are allowed.
 MARKS = {DeliveryMark.SENT: "🕊", DeliveryMark.DELIVERED: "👍", DeliveryMark.SEEN: "👀"}
@@ -144,8 +145,11 @@ class TelegramOperatorDesk:
         """Copies where they can be; a header (the card) and texts composed into one post;
         a header as the caption of a single copied file when it fits."""
         telegram = all(m.ref.platform is Platform.TELEGRAM for m in messages)
+        # Telegram's (copied) or a Telegram Business chat's (sent again by file id): either
+        # way an album stays an album
+        telegrams = all(m.ref.platform in TELEGRAMS for m in messages)
         texts = all(m.kind is ContentKind.TEXT and m.text for m in messages)
-        if header is None and telegram and (len(messages) == 1 or _one_album(messages)):
+        if header is None and telegrams and (len(messages) == 1 or _one_album(messages)):
             ids = await self._sender.copy(self.chat_id, messages, reply_to, thread_id=topic_id)
             return Posted(tuple(ids))
         keyboard = button_row(header.buttons) if header and header.buttons else None
@@ -172,7 +176,7 @@ class TelegramOperatorDesk:
             header_id = await self._sender.send_html(
                 self.chat_id, header.html, thread_id=topic_id, keyboard=keyboard
             )
-        if telegram and (len(messages) == 1 or _one_album(messages)):
+        if telegrams and (len(messages) == 1 or _one_album(messages)):
             ids = await self._sender.copy(self.chat_id, messages, reply_to, thread_id=topic_id)
         else:
             ids = []  # other platforms have no albums to keep: one message each
@@ -181,7 +185,7 @@ class TelegramOperatorDesk:
         return Posted(tuple(ids), header_id)
 
     async def _post_one(self, topic_id: int, message: IncomingMessage, reply_to: int | None) -> int:
-        if message.ref.platform is Platform.TELEGRAM:
+        if message.ref.platform in TELEGRAMS:
             copied = await self._sender.copy(self.chat_id, [message], reply_to, thread_id=topic_id)
             return copied[0]
         return await self._uploader.send(self.chat_id, topic_id, message, reply_to)

@@ -11,19 +11,12 @@ import logging
 from collections.abc import Sequence
 
 from aiogram import Bot
-from aiogram.types import (
-    InlineKeyboardMarkup,
-    InputMediaAudio,
-    InputMediaDocument,
-    InputMediaPhoto,
-    InputMediaVideo,
-    ReplyParameters,
-)
+from aiogram.types import InlineKeyboardMarkup
 
 from bot.telegram.calls import call
 from bot.telegram.mappers import to_entities
+from bot.telegram.new_content import NewContent, reply_parameters
 from bridge.errors import DeliveryFailed, FailureReason
-from bridge.formatting import split_text
 from bridge.model import ContentKind, IncomingMessage, Platform, TextEntity
 
 log = logging.getLogger(__name__)
@@ -33,38 +26,13 @@ CAPTION_LIMIT = 1024
 # Refusals that no other way of sending changes: the chat itself cannot be written to.
 FINAL = (FailureReason.BLOCKED, FailureReason.NOT_FOUND)
 
-AlbumItem = InputMediaPhoto | InputMediaVideo | InputMediaDocument | InputMediaAudio
-_ALBUM_TYPES: dict[ContentKind, type[AlbumItem]] = {
-    ContentKind.PHOTO: InputMediaPhoto,
-    ContentKind.VIDEO: InputMediaVideo,
-    ContentKind.DOCUMENT: InputMediaDocument,
-    ContentKind.AUDIO: InputMediaAudio,
-}
-
-
-def reply_parameters(message_id: int | None) -> ReplyParameters | None:
-    """Reply if the target still exists; never fail a relay because the original is gone."""
-    if message_id is None:
-        return None
-    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
-
-
-def _album_item(message: IncomingMessage) -> AlbumItem:
-    media_type = _ALBUM_TYPES.get(message.kind)
-    if media_type is None or not message.attachments or not message.attachments[0].file_id:
-        raise DeliveryFailed(FailureReason.UNSUPPORTED, f"{message.kind} in an album")
-    return media_type(
-        media=message.attachments[0].file_id,
-        caption=message.text,
-        caption_entities=to_entities(message.entities),
-    )
-
 
 class TelegramSender:
     """Copies core messages that originate on Telegram into a chat (and topic)."""
 
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        self.new = NewContent(bot)
 
     async def copy(
         self,
@@ -82,6 +50,8 @@ class TelegramSender:
             composed = messages[0]
             text, entities = composed.text or "", composed.entities
             return [await self.send_formatted(chat_id, text, entities, reply_to, thread_id)]
+        if all(m.ref.platform is Platform.TELEGRAM_BUSINESS for m in messages):
+            return await self._rebuild(chat_id, messages, reply_to, thread_id)
         if any(m.ref.platform is not Platform.TELEGRAM for m in messages):
             raise DeliveryFailed(FailureReason.UNSUPPORTED, "message from another platform")
         try:
@@ -163,27 +133,20 @@ class TelegramSender:
         thread_id: int | None,
     ) -> int:
         """A text with its formatting, in parts when it is longer than Telegram takes."""
-        if len(text) <= TEXT_LIMIT:
-            sent = await call(
-                lambda: self.bot.send_message(
-                    chat_id=chat_id,
-                    message_thread_id=thread_id,
-                    text=text,
-                    entities=to_entities(tuple(entities)),
-                    reply_parameters=reply_parameters(reply_to),
-                )
-            )
-            return sent.message_id
-        ids = []
-        for index, part in enumerate(split_text(text, TEXT_LIMIT)):
-            answer = reply_parameters(reply_to) if index == 0 else None
-            sent = await call(
-                lambda part=part, answer=answer: self.bot.send_message(  # type: ignore[misc]
-                    chat_id=chat_id, message_thread_id=thread_id, text=part, reply_parameters=answer
-                )
-            )
-            ids.append(sent.message_id)
-        return int(ids[0])
+        return await self.new.words(chat_id, text, entities, reply_to, thread_id=thread_id)
+
+    async def _rebuild(
+        self,
+        chat_id: int,
+        messages: Sequence[IncomingMessage],
+        reply_to: int | None,
+        thread_id: int | None,
+    ) -> list[int]:
+        """Messages of a Telegram Business chat: the bot is not in that chat, so nothing
+        there can be copied; they are sent again by their file ids (an album as one)."""
+        if len(messages) > 1:
+            return await self.new.album(chat_id, messages, reply_to, thread_id=thread_id)
+        return [await self.new.send(chat_id, messages[0], reply_to, thread_id=thread_id)]
 
     async def _copy(
         self,
@@ -204,16 +167,7 @@ class TelegramSender:
                 )
             )
             return [copied.message_id]
-        media = [_album_item(m) for m in messages]
-        sent = await call(
-            lambda: self.bot.send_media_group(
-                chat_id=chat_id,
-                media=list(media),
-                message_thread_id=thread_id,
-                reply_parameters=reply_parameters(reply_to),
-            )
-        )
-        return [m.message_id for m in sent]
+        return await self.new.album(chat_id, messages, reply_to, thread_id=thread_id)
 
     async def edit(self, chat_id: int, message_id: int, message: IncomingMessage) -> bool:
         """Apply new text or caption; False when Telegram cannot edit that message."""

@@ -11,7 +11,7 @@ from aiogram.types import BufferedInputFile, ReplyParameters
 
 from bot.http_fetch import MediaFetcher, TooLarge
 from bot.telegram.calls import call
-from bot.telegram.sending import reply_parameters
+from bot.telegram.new_content import reply_parameters
 from bridge.cards import quote
 from bridge.formatting import split_text
 from bridge.model import ContentKind, IncomingMessage

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from bridge import notes
+from bridge.business import connection_of
 from bridge.cards import SEPARATOR, customer_card, quote
 from bridge.clock import Clock, SystemClock
 from bridge.deliveries import (
@@ -40,6 +41,7 @@ from bridge.delivery.queue import Choice
 from bridge.departments import group_destination, topic_link
 from bridge.errors import (
     ACCOUNT_PROBLEMS,
+    HELD_REFUSALS,
     DeliveryFailed,
     FailureReason,
     RetryLater,
@@ -55,6 +57,7 @@ from bridge.ports import (
     CardButton,
     CustomerChannel,
     Header,
+    MarksRead,
     Metrics,
     OperatorDesk,
     UnitOfWork,
@@ -184,14 +187,17 @@ class Performer:
 
     async def _customer_card(self, customer: Customer) -> Card:
         """The card as things stand: earlier conversations, the open one's owner."""
+        connection = connection_of(customer)
         async with self._uow() as tx:
             earlier = max(await tx.conversations.count(customer.id) - 1, 0)
             latest = await tx.conversations.latest(customer.id)
+            account = await tx.business.get(connection) if connection else None
         owner = latest.owner if latest is not None and latest.is_open else None
         departments = self._rules.departments
         department = self._rules.department_of(customer)
         name = department.name.en if department and departments and departments.several else None
-        return customer_card(customer, earlier, owner, name)
+        wrote_to = (account.label if account else connection) if connection else None
+        return customer_card(customer, earlier, owner, name, wrote_to)
 
     # ----- the topic ----------------------------------------------------------------------
 
@@ -295,6 +301,7 @@ class Performer:
         at = {m.ref.message_id: w.at for w in batch for m in w.messages}
         posted_at = self._clock.now()
         conversation_of = {m.ref.message_id: w.conversation_id for w in batch for m in w.messages}
+        customers_own = {m.ref.message_id: w.from_customer for w in batch for m in w.messages}
 
         async def write(tx: UnitOfWork) -> None:
             for message, group_id in zip(messages, posted.ids, strict=False):
@@ -304,7 +311,7 @@ class Performer:
                     conversation_of[key],
                     key,
                     group_id,
-                    True,
+                    customers_own[key],
                     at[key],
                     message.text,
                     composed=posted.composed,
@@ -508,11 +515,13 @@ class Performer:
         try:
             sent = await channel.deliver(customer, words.messages, reply)
         except DeliveryFailed as error:
-            if error.reason in ACCOUNT_PROBLEMS:
+            if error.reason in HELD_REFUSALS:
                 return self._held_for_account(item, customer, words, error)
             return self._not_delivered(item, customer, error, first)
         self._metrics.relayed(customer.platform, "to_customer", len(words.messages))
         log.info("%d message(s) delivered to customer %s", len(words.messages), customer.id)
+        if isinstance(channel, MarksRead):
+            await self._mark_read(channel, customer)
         if words.first_reply_after is not None:
             self._metrics.first_response(words.first_reply_after)
         mark = DeliveryMark.SENT if channel.receipts else DeliveryMark.DELIVERED
@@ -549,11 +558,26 @@ class Performer:
 
         return Outcome(write=write, follow=follow)
 
+    async def _mark_read(self, channel: MarksRead, customer: Customer) -> None:
+        """Answered: the customer sees their messages read, where the account lets the bot
+        read them. A refusal here is not worth failing the answer that went."""
+        connection = connection_of(customer)
+        async with self._uow() as tx:
+            account = await tx.business.get(connection) if connection else None
+            latest = await tx.links.latest_from_customer(customer.id)
+        if latest is None or (connection is not None and (account is None or not account.can_read)):
+            return
+        try:
+            await channel.mark_read(customer, latest)
+        except (DeliveryFailed, RetryLater) as error:
+            log.info("customer %s's messages not marked read: %s", customer.id, error)
+
     def _held_for_account(
         self, item: OutboxItem, customer: Customer, words: DeliverWords, error: DeliveryFailed
     ) -> Outcome:
-        """The company's account stops messages (Viber 23, 24): the message is kept with a
-        Send again button under it, and the team is told once, in General."""
+        """The company's account stops messages (Viber 23, 24, a Telegram Business connection
+        turned off) or Telegram Business's 24 hours have passed: the message is kept with a
+        Send again button under it; the team is told once, in General, of account problems."""
         self._metrics.delivery_failed(error.reason.value)
         log.warning("%s refuses messages: %s", customer.platform.display_name, error.reason)
         first = int(words.messages[0].ref.message_id)
@@ -567,7 +591,8 @@ class Performer:
             planned = [
                 Planned(note, self._rules.topic_destination(customer), item.lane, customer.id)
             ]
-            if await tx.notices.show_once(_account_notice(customer), words.at):
+            account = error.reason in ACCOUNT_PROBLEMS
+            if account and await tx.notices.show_once(_account_notice(customer), words.at):
                 general = PostGeneral(notes.account_problem(error, customer.platform))
                 planned.append(Planned(general, self._rules.desk, GENERAL_LANE))
             return planned

@@ -165,5 +165,8 @@ def merged(lane: Sequence[OutboxItem], now: datetime) -> tuple[OutboxItem, ...]:
 
 
 def _texts_only(item: OutboxItem) -> bool:
+    """Customers' words without files; an owner's words keep their own header, unmerged."""
+    if item.payload.get("from_customer") is False:
+        return False
     messages = item.payload.get("messages") or []
     return bool(messages) and all(m.get("kind") == ContentKind.TEXT.value for m in messages)

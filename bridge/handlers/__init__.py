@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bridge.commands import Command
+from bridge.handlers.business import business_connection_changed, customer_deleted, owner_wrote
 from bridge.handlers.context import Context
 from bridge.handlers.customers import (
     customer_edited,
@@ -35,6 +36,9 @@ HANDLERS: dict[str, Handler] = {
     "customer_pressed": customer_pressed,
     "customer_reachability": customer_reachability,
     "delivery_reported": delivery_reported,
+    "customer_deleted": customer_deleted,
+    "owner_wrote": owner_wrote,
+    "business_connection_changed": business_connection_changed,
     "operator_wrote": operator_wrote,
     "operator_edited": operator_edited,
     "operator_acted": operator_acted,

@@ -50,6 +50,14 @@ class Rules:
             return self.department_autos[department.id]
         return self.auto
 
+    def replies_for(self, customer: Customer) -> AutoReplies | None:
+        """The bot's own replies to what the customer writes (offline, acknowledgement, FAQ
+        match); off for Telegram Business unless asked for, since the account's owner may
+        already use Telegram's own away and greeting messages."""
+        if customer.platform is Platform.TELEGRAM_BUSINESS and not self.business_auto_replies:
+            return None
+        return self.auto_for(customer)
+
     @property
     def default_group(self) -> int:
         if self.departments is not None:
@@ -72,6 +80,7 @@ class Rules:
         return group_destination(self.topic_group(customer))
 
     snippets: Mapping[str, Snippet] = field(default_factory=dict)  # SNIPPETS_FILE's
+    business_auto_replies: bool = False  # BUSINESS_AUTO_REPLIES
     desk_title: str | None = None  # the operator group's title, as Telegram told it at start
 
 

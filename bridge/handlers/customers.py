@@ -17,7 +17,8 @@ from bridge.handlers.conversations import (
     reopen_topic,
     words_to_topic,
 )
-from bridge.model import ContentKind, Conversation, Customer, IncomingMessage, Platform
+from bridge.lane_names import PLATFORM_OF_LANE
+from bridge.model import ContentKind, Conversation, Customer, IncomingMessage
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ async def customer_wrote(command: CustomerWrote, ctx: Context) -> None:
         log.info("message from a banned customer not relayed")
         return
     customer, conversation = opening.customer, opening.conversation
-    auto = ctx.rules.auto_for(customer)
+    auto = ctx.rules.replies_for(customer)
     plan = None
     if auto is not None:
         plan = await auto.plan(tx, ctx.now, customer, conversation, [message], opening.is_new)
@@ -136,8 +137,7 @@ async def command_failed(ctx: Context, lane: str, why: str) -> None:
     """A command whose handler failed (a bug, not the database): the operators are told in the
     customer's topic, so the customer is not left waiting in silence."""
     kind, _, external_id = lane.partition(":")
-    platforms = {"tg": Platform.TELEGRAM, "viber": Platform.VIBER}
-    platform = platforms.get(kind)
+    platform = PLATFORM_OF_LANE.get(kind)
     if platform is None:
         return
     customer = await ctx.tx.customers.find(platform, external_id)

@@ -665,6 +665,16 @@ class SqlMessageLinks:
         ).all()
         return [(bool(mine), str(words)) for mine, words in reversed(rows)]
 
+    async def latest_from_customer(self, customer_id: int) -> str | None:
+        """The customer's newest message shown to operators (its id on their platform)."""
+        found = await self._session.scalar(
+            select(MessageLinkRow.customer_message_id)
+            .where(MessageLinkRow.customer_id == customer_id, MessageLinkRow.from_customer)
+            .order_by(MessageLinkRow.id.desc())
+            .limit(1)
+        )
+        return str(found) if found is not None else None
+
     async def by_group_message(self, group_message_id: int, customer_id: int) -> Link | None:
         return await self._first(
             MessageLinkRow.group_message_id == group_message_id,

@@ -309,6 +309,21 @@ class LeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class BusinessAccountRow(Base):
+    """A Telegram Business connection as Telegram last reported it (survives restarts)."""
+
+    __tablename__ = "business_accounts"
+
+    connection_id: Mapped[str] = mapped_column(Words(64), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(BigInteger)
+    owner_name: Mapped[str] = mapped_column(Words(256))
+    owner_username: Mapped[str | None] = mapped_column(Words(64))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    can_reply: Mapped[bool] = mapped_column(Boolean)
+    can_read: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class SnippetRow(Base):
     """An operators' saved reply in one language, saved from a topic (`/save <name>`)."""
 

@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bridge.storage.business_accounts import SqlBusinessAccounts
 from bridge.storage.customer_data import SqlCustomerData
 from bridge.storage.repositories import (
     SqlConversations,
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
     retention: SqlRetention
     customer_data: SqlCustomerData
     snippets: SqlSnippets
+    business: SqlBusinessAccounts
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self.retention = SqlRetention(self._session)
         self.customer_data = SqlCustomerData(self._session)
         self.snippets = SqlSnippets(self._session)
+        self.business = SqlBusinessAccounts(self._session)
         return self
 
     async def __aexit__(
