@@ -43,6 +43,13 @@ async def check_telegram(
     """The bot, and each operator group's title (saved replies' `{department}`). `groups`:
     (what names the group in the settings, its chat id), OPERATOR_CHAT_ID's first."""
     me = await check_token(bot, api_url)
+    if not me.can_connect_to_business:
+        log.info(
+            "Telegram Business is off for @%s: to let customers who write to the company's own "
+            "Telegram account reach the operators, turn on Business Mode in @BotFather "
+            "(Bot Settings) and connect the bot in the account (see the README).",
+            me.username,
+        )
     titles: dict[int, str | None] = {}
     for label, group in groups:
         if group not in titles:
