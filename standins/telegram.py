@@ -50,6 +50,8 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from aiohttp import BodyPartReader, ClientError, ClientSession, ClientTimeout, MultipartReader, web
 from aiohttp.web_request import FileField
 
+from standins.telegram_business import BusinessMixin
+
 # every fake made in this process, so a test can read what its people wrote (tests/log_watch.py)
 INSTANCES: weakref.WeakSet[FakeTelegram] = weakref.WeakSet()
 
@@ -718,12 +720,14 @@ def _update_kind(update: JSON) -> str:
     return next((key for key in update if key != "update_id"), "")
 
 
-class FakeTelegram:
+class FakeTelegram(BusinessMixin):
     """In-memory Telegram world plus a Bot API HTTP server for it.
 
     The world has one operator forum supergroup, ``operator_chat_id`` (the main group), and
     any number more added with :meth:`add_group`; each is a :class:`ForumGroup` in ``groups``.
     The attributes below keep naming the main group's settings, as before there were several.
+    Business accounts connected to the bot, their chats and the bot's answers on their behalf
+    come from :class:`standins.telegram_business.BusinessMixin`.
     """
 
     topics: _MainGroupSetting[dict[int, Topic]] = _MainGroupSetting("topics")
@@ -796,6 +800,7 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
         self._group_ids = itertools.count(operator_chat_id - 1, -1)
+        self._init_business()
         self.owner = self.add_user("Olena", last_name="Owner", username="support_owner")
         self.add_group("Support operators", chat_id=operator_chat_id)
         self._methods: dict[str, Callable[[_Request], Any]] = {
@@ -932,6 +937,7 @@ class FakeTelegram:
             handler = self._methods.get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
+            handler = self._business_route(method, params, handler)
             await self._maybe_delay(method, params)
             self._maybe_fail(method, params)
             self._flood_check(call)
@@ -1519,6 +1525,7 @@ class FakeTelegram:
             replied.pop("reply_to_message", None)
             message["reply_to_message"] = replied
         message.update(copy.deepcopy(content))
+        self._business_stamp(message)
         if "animation" in message and "document" not in message:
             dropped = ("width", "height", "duration")
             message["document"] = {
@@ -2002,7 +2009,7 @@ class FakeTelegram:
             "can_join_groups": True,
             "can_read_all_group_messages": False,
             "supports_inline_queries": False,
-            "can_connect_to_business": False,
+            "can_connect_to_business": self.business_mode,
             "has_main_web_app": False,
         }
 
@@ -2547,7 +2554,7 @@ class FakeTelegram:
             raise bad("message to edit not found")
         chat_id = self._chat_id(params)
         message = self._message_or(chat_id, params.get("message_id"), "message to edit not found")
-        if message.get("from", {}).get("id") != self.bot_id:
+        if not self._sent_by_this_bot(message):
             raise bad("message can't be edited")
         return message
 

@@ -13,6 +13,7 @@ import io
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from bot.config import derived_webhook_secret
@@ -49,15 +50,21 @@ def fakes_secrets() -> set[str]:
 
 
 def _telegram_texts(fake: FakeTelegram) -> Iterator[str]:
+    written: list[dict[str, Any]] = []
     for chat_id, messages in list(fake.messages.items()):
         if chat_id <= 0:
             continue  # groups: operators' side
-        for message in list(messages.values()):
-            if message.get("from", {}).get("id") == fake.bot_id:
-                continue
-            for key in ("text", "caption"):
-                if isinstance(message.get(key), str):
-                    yield message[key]
+        written += [
+            m for m in list(messages.values()) if m.get("from", {}).get("id") != fake.bot_id
+        ]
+    # business accounts' chats: the customers' words and the owner's own, not the bot's answers
+    for connection in list(fake.business_connections.values()):
+        for chat in list(connection.chats.values()):
+            written += [m for m in list(chat.messages.values()) if "sender_business_bot" not in m]
+    for message in written:
+        for key in ("text", "caption"):
+            if isinstance(message.get(key), str):
+                yield message[key]
 
 
 def customers_texts() -> set[str]:
