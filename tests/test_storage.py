@@ -11,6 +11,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bridge.business import BusinessAccount
 from bridge.model import CustomerProfile, Platform, TopicState
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
@@ -26,7 +27,25 @@ async def test_migrations_create_the_schema_and_are_idempotent(engine: AsyncEngi
         tables = await connection.run_sync(lambda sync: set(inspect(sync).get_table_names()))
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert {"customers", "conversations", "message_links", "inbox", "outbox", "snippets"} <= tables
-    assert version == "0014"
+    assert "business_accounts" in tables
+    assert version == "0015"
+
+
+async def test_a_business_connection_is_stored_and_updated(engine: AsyncEngine) -> None:
+    await migrate(engine)
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    account = BusinessAccount("Ab3_x-9" * 4, 77, "Olena", "insure_ua", True, True, False, NOW)
+    async with uow() as tx:
+        assert await tx.business.get(account.connection_id) is None
+        await tx.business.save(account)
+        await tx.commit()
+    off = replace(account, enabled=False, owner_username=None, updated_at=NOW + timedelta(hours=1))
+    async with uow() as tx:
+        assert await tx.business.get(account.connection_id) == account
+        await tx.business.save(off)
+        await tx.commit()
+    async with uow() as tx:
+        assert await tx.business.all() == [off]
 
 
 async def test_customer_upsert_keeps_first_contact_and_is_unique(engine: AsyncEngine) -> None:
