@@ -48,7 +48,7 @@ from bot.telegram.polling import poll
 from bot.telegram.rate_limit import RateLimiter
 from bot.telegram.sending import TelegramSender
 from bot.telegram.session import telegram_session
-from bot.telegram.startup_checks import check_telegram
+from bot.telegram.startup_checks import business_mode_hint, check_telegram
 from bot.telegram.uploads import ForeignUploader
 from bot.viber.api import ViberApi
 from bot.viber.customer_channel import ViberCustomerChannel
@@ -141,7 +141,7 @@ class Application:
             settings.retry_first_delay_seconds,
             on_flood=lambda: metrics.rate_limited("telegram"),
         )
-        _, titles = await check_telegram(
+        me, titles = await check_telegram(
             bot,
             [
                 ("OPERATOR_CHAT_ID", settings.operator_chat_id),
@@ -409,6 +409,7 @@ class Application:
         )
         app[READY].ready = True
         log.info("support-bridge is ready on %s:%s", settings.http_host, self.port)
+        business_mode_hint(me)
 
     def _seconds(self) -> float:
         return self.clock.now().timestamp()

@@ -352,3 +352,23 @@ async def test_auto_replies_for_business_customers_when_asked(tmp_path: Path) ->
             await fake.wait_for(acknowledged)
     finally:
         await fake.stop()
+
+
+async def test_replies_carry_over_both_ways(scene: BusinessScene) -> None:
+    fake = scene.fake
+    user = fake.add_user("Replying Customer", language_code="en")
+    asked = await scene.writes(user, text="which documents do you need?")
+    topic = await scene.topic_of(user)
+    copy = await scene.shows(topic, "which documents do you need?")
+    await scene.operator_says(topic, text="Your passport, please", reply_to=copy["message_id"])
+    answer = await scene.received(user, "Your passport, please")
+    assert answer["reply_to_message"]["message_id"] == asked["message_id"]
+
+    await scene.writes(user, text="and a copy of the policy?", reply_to=answer["message_id"])
+    quoted = await scene.shows(topic, "and a copy of the policy?")
+    operator_message = next(
+        m
+        for m in fake.topic_messages(topic)
+        if m.get("text") == "Your passport, please" and m["from"]["id"] == scene.operator["id"]
+    )
+    assert quoted["reply_to_message"]["message_id"] == operator_message["message_id"]

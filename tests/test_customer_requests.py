@@ -325,6 +325,34 @@ async def test_a_topic_telegram_will_not_delete_stays_and_the_rows_still_go(
     assert cells_with(await all_rows(engine), [str(ivan["id"]), "Ivan Refused", *hers]) == []
 
 
+async def test_a_telegram_business_customer_is_erased_by_connection_and_chat(
+    scene: ViberScene, folder: Path
+) -> None:
+    fake = scene.fake
+    connection, update = fake.connect_business()
+    await scene.deliver(update)
+    marta = fake.add_user("Marta Business", language_code="uk")
+    words = "Мій поліс BZ-9051 для компанії"
+    await scene.deliver(fake.business_message(connection, marta, text=words))
+    topic = await scene.topic_of(marta)
+    await scene.shows(topic, words)
+    await scene.operator_says(topic, text="Поліс BZ-9051 знайдено")
+    await fake.wait_for(lambda: fake.business_read(connection, marta["id"]) is not None)
+    await scene.settled()
+    engine = scene.app.engine
+    assert engine is not None
+    mentions = [f"{connection}:{marta['id']}", "Marta Business", words, "Поліс BZ-9051 знайдено"]
+    assert cells_with(await all_rows(engine), mentions)
+
+    external_id = f"{connection}:{marta['id']}"
+    code, out, err = await run(
+        environment(scene, folder), folder, "forget-customer", "business", external_id
+    )
+    assert code == 0, err
+    assert lines(out)[0].startswith(f"Erased business customer {external_id}: 1 conversation")
+    assert cells_with(await all_rows(engine), mentions) == []
+
+
 async def test_unknown_customers_wrong_arguments_and_bad_settings_say_so_in_a_sentence(
     scene: ViberScene, folder: Path
 ) -> None:

@@ -43,13 +43,6 @@ async def check_telegram(
     """The bot, and each operator group's title (saved replies' `{department}`). `groups`:
     (what names the group in the settings, its chat id), OPERATOR_CHAT_ID's first."""
     me = await check_token(bot, api_url)
-    if not me.can_connect_to_business:
-        log.info(
-            "Telegram Business is off for @%s: to let customers who write to the company's own "
-            "Telegram account reach the operators, turn on Business Mode in @BotFather "
-            "(Bot Settings) and connect the bot in the account (see the README).",
-            me.username,
-        )
     titles: dict[int, str | None] = {}
     for label, group in groups:
         if group not in titles:
@@ -92,3 +85,14 @@ async def _check_group(bot: Bot, me: User, label: str, group: int) -> str | None
             "with the right to manage topics: make it an admin and turn on 'Manage topics'."
         )
     return chat.title
+
+
+def business_mode_hint(me: User) -> None:
+    """Said once the start has succeeded: a hint, not a problem to stop for."""
+    if not me.can_connect_to_business:
+        log.info(
+            "Telegram Business is off for @%s: to let customers who write to the company's own "
+            "Telegram account reach the operators, turn on Business Mode in @BotFather "
+            "(Bot Settings) and connect the bot in the account (see the README).",
+            me.username,
+        )

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bridge.business import business_chat
 from bridge.model import (
     Customer,
     CustomerRecord,
@@ -141,8 +142,9 @@ class SqlCustomerData:
             )
         )
         updates = await session.execute(delete(InboxRow).where(InboxRow.lane == lane))
-        if customer.platform is Platform.TELEGRAM:  # pacing moments of their private chat
-            suffix = f":chat:{customer.external_id}"
+        chat = _telegram_chat(customer)
+        if chat is not None:  # pacing moments of their private chat (or the account's with them)
+            suffix = f":chat:{chat}"
             await session.execute(
                 delete(PACING_SENDS).where(PACING_SENDS.c.key.endswith(suffix, autoescape=True))
             )
@@ -161,3 +163,11 @@ class SqlCustomerData:
             topic_id=customer.topic_id,
             group_id=customer.group_id,
         )
+
+
+def _telegram_chat(customer: Customer) -> str | None:
+    if customer.platform is Platform.TELEGRAM:
+        return customer.external_id
+    if customer.platform is Platform.TELEGRAM_BUSINESS:
+        return str(business_chat(customer.external_id)[1])
+    return None
