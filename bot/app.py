@@ -194,7 +194,7 @@ class Application:
         seal = ButtonSeal.from_secret(settings.telegram_bot_token)
         channels: dict[Platform, CustomerChannel] = {
             Platform.TELEGRAM: TelegramCustomerChannel(sender, seal),
-            Platform.TELEGRAM_BUSINESS: TelegramBusinessChannel(bot, seal),
+            Platform.TELEGRAM_BUSINESS: TelegramBusinessChannel(sender, seal),
         }
         viber_api = None
         media_links = MediaLinks(uow, self.clock, timedelta(hours=settings.media_link_hours))

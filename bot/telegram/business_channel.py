@@ -7,17 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from aiogram import Bot
-
-from bot.telegram.calls import call, unless_unmodified
-from bot.telegram.mappers import to_entities
-from bot.telegram.new_content import NewContent
+from bot.telegram.calls import call
 from bot.telegram.screens import keyboard
-from bot.telegram.sending import FINAL
+from bot.telegram.sending import TelegramSender
 from bridge.business import business_chat
 from bridge.button_seal import ButtonSeal, customer_key
-from bridge.errors import DeliveryFailed
-from bridge.model import ContentKind, Customer, IncomingMessage, Platform, Reply
+from bridge.model import Customer, IncomingMessage, Platform, Reply
 from bridge.screens import Screen
 
 
@@ -26,9 +21,10 @@ class TelegramBusinessChannel:
     receipts = False  # a sent message is a delivered one
     free_window: timedelta | None = None  # the 24 hours are Telegram's refusal, not a price
 
-    def __init__(self, bot: Bot, seal: ButtonSeal) -> None:
-        self._bot = bot
-        self._new = NewContent(bot)
+    def __init__(self, sender: TelegramSender, seal: ButtonSeal) -> None:
+        self._bot = sender.bot
+        self._sender = sender
+        self._new = sender.new
         self._seal = seal
 
     async def deliver(
@@ -51,33 +47,7 @@ class TelegramBusinessChannel:
         self, customer: Customer, message_id: str, message: IncomingMessage
     ) -> bool:
         connection, chat_id = business_chat(customer.external_id)
-        entities = to_entities(message.entities)
-        try:
-            if message.kind is ContentKind.TEXT:
-                await call(
-                    lambda: self._bot.edit_message_text(
-                        business_connection_id=connection,
-                        chat_id=chat_id,
-                        message_id=int(message_id),
-                        text=message.text or "",
-                        entities=entities,
-                    )
-                )
-            else:
-                await call(
-                    lambda: self._bot.edit_message_caption(
-                        business_connection_id=connection,
-                        chat_id=chat_id,
-                        message_id=int(message_id),
-                        caption=message.text,
-                        caption_entities=entities,
-                    )
-                )
-        except DeliveryFailed as error:
-            if error.reason in FINAL:
-                raise
-            return "not modified" in error.detail.lower()
-        return True
+        return await self._sender.edit(chat_id, int(message_id), message, business=connection)
 
     async def send_text(self, customer: Customer, text: str, reply_to: str | None = None) -> str:
         connection, chat_id = business_chat(customer.external_id)
@@ -89,33 +59,11 @@ class TelegramBusinessChannel:
     ) -> str:
         """As for bot customers: a pressed screen is edited in place where it can be."""
         connection, chat_id = business_chat(customer.external_id)
-        buttons = keyboard(
-            screen, self._seal.for_screen(customer_key(self.platform, customer.external_id))
+        sealer = self._seal.for_screen(customer_key(self.platform, customer.external_id))
+        buttons = keyboard(screen, sealer)
+        return await self._sender.show_screen(
+            chat_id, screen.text, buttons, in_place_of, business=connection
         )
-        if in_place_of is not None and in_place_of.isdigit():
-            try:
-                await unless_unmodified(
-                    lambda: self._bot.edit_message_text(
-                        business_connection_id=connection,
-                        chat_id=chat_id,
-                        message_id=int(in_place_of),
-                        text=screen.text,
-                        reply_markup=buttons,
-                    )
-                )
-                return in_place_of
-            except DeliveryFailed as error:
-                if error.reason in FINAL:
-                    raise
-        sent = await call(
-            lambda: self._bot.send_message(
-                business_connection_id=connection,
-                chat_id=chat_id,
-                text=screen.text,
-                reply_markup=buttons,
-            )
-        )
-        return str(sent.message_id)
 
     async def mark_read(self, customer: Customer, message_id: str) -> None:
         """The customer sees their messages read, up to this one."""

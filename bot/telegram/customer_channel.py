@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.telegram.calls import unless_unmodified
 from bot.telegram.screens import keyboard
-from bot.telegram.sending import FINAL, TelegramSender
+from bot.telegram.sending import TelegramSender
 from bridge.button_seal import ButtonSeal, customer_key
-from bridge.errors import DeliveryFailed
 from bridge.model import Customer, IncomingMessage, Platform, Reply
 from bridge.screens import Screen
 
@@ -39,26 +37,9 @@ class TelegramCustomerChannel:
     async def send_screen(
         self, customer: Customer, screen: Screen, in_place_of: str | None = None
     ) -> str:
-        """A pressed screen is edited in place (FAQ navigation); one too old to edit, or a
-        new screen, is sent as a new message."""
         chat_id = int(customer.external_id)
         buttons = keyboard(screen, self._seal.for_screen(customer_key(self.platform, str(chat_id))))
-        if in_place_of is not None and in_place_of.isdigit():
-            try:
-                await unless_unmodified(
-                    lambda: self._sender.bot.edit_message_text(
-                        chat_id=chat_id,
-                        message_id=int(in_place_of),
-                        text=screen.text,
-                        reply_markup=buttons,
-                    )
-                )
-                return in_place_of
-            except DeliveryFailed as error:
-                if error.reason in FINAL:
-                    raise
-        sent = await self._sender.send_text(chat_id, screen.text, keyboard=buttons)
-        return str(sent)
+        return await self._sender.show_screen(chat_id, screen.text, buttons, in_place_of)
 
     async def send_text(self, customer: Customer, text: str, reply_to: str | None = None) -> str:
         sent = await self._sender.send_text(

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.telegram.calls import call
+from bot.telegram.calls import call, unless_unmodified
 from bot.telegram.mappers import to_entities
 from bot.telegram.new_content import NewContent, reply_parameters
 from bridge.errors import DeliveryFailed, FailureReason
@@ -169,13 +169,17 @@ class TelegramSender:
             return [copied.message_id]
         return await self.new.album(chat_id, messages, reply_to, thread_id=thread_id)
 
-    async def edit(self, chat_id: int, message_id: int, message: IncomingMessage) -> bool:
-        """Apply new text or caption; False when Telegram cannot edit that message."""
+    async def edit(
+        self, chat_id: int, message_id: int, message: IncomingMessage, business: str | None = None
+    ) -> bool:
+        """Apply new text or caption; False when Telegram cannot edit that message.
+        `business`: a message sent on a Telegram Business account's behalf."""
         entities = to_entities(message.entities)
         try:
             if message.kind is ContentKind.TEXT:
                 await call(
                     lambda: self.bot.edit_message_text(
+                        business_connection_id=business,
                         chat_id=chat_id,
                         message_id=message_id,
                         text=message.text or "",
@@ -185,6 +189,7 @@ class TelegramSender:
             else:
                 await call(
                     lambda: self.bot.edit_message_caption(
+                        business_connection_id=business,
                         chat_id=chat_id,
                         message_id=message_id,
                         caption=message.text,
@@ -248,9 +253,11 @@ class TelegramSender:
         text: str,
         reply_to: int | None = None,
         keyboard: InlineKeyboardMarkup | None = None,
+        business: str | None = None,
     ) -> int:
         sent = await call(
             lambda: self.bot.send_message(
+                business_connection_id=business,
                 chat_id=chat_id,
                 text=text,
                 reply_parameters=reply_parameters(reply_to),
@@ -258,3 +265,30 @@ class TelegramSender:
             )
         )
         return sent.message_id
+
+    async def show_screen(
+        self,
+        chat_id: int,
+        text: str,
+        keyboard: InlineKeyboardMarkup | None,
+        in_place_of: str | None,
+        business: str | None = None,
+    ) -> str:
+        """A pressed screen is edited in place (FAQ navigation); one too old to edit, or a
+        new screen, is sent as a new message."""
+        if in_place_of is not None and in_place_of.isdigit():
+            try:
+                await unless_unmodified(
+                    lambda: self.bot.edit_message_text(
+                        business_connection_id=business,
+                        chat_id=chat_id,
+                        message_id=int(in_place_of),
+                        text=text,
+                        reply_markup=keyboard,
+                    )
+                )
+                return in_place_of
+            except DeliveryFailed as error:
+                if error.reason in FINAL:
+                    raise
+        return str(await self.send_text(chat_id, text, keyboard=keyboard, business=business))
