@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.demo.clock import WEEKDAYS
 from bot.demo.view import snapshot
@@ -295,12 +296,12 @@ def _file(data: bytes, content_type: str | None) -> web.Response:
 
 async def _upload(request: web.Request) -> tuple[str, bytes, str]:
     """A file from the page's form: (its name, its bytes, the caption)."""
-    if not request.content_type.startswith("multipart/"):
+    if request.content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raise DemoProblem(415, "send the file as multipart/form-data")
     try:
-        form = await request.post()
-    except (ValueError, web.HTTPRequestEntityTooLarge):
-        raise DemoProblem(400, f"the form is malformed or over {UPLOAD_LIMIT} bytes") from None
+        form = await request.post()  # over UPLOAD_LIMIT: aiohttp answers 413 itself
+    except (ValueError, RuntimeError, HttpProcessingError):
+        raise DemoProblem(400, "the form is malformed") from None
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         raise DemoProblem(400, 'attach a file as "file"')

@@ -99,7 +99,14 @@ function media(item) {
   if (!item) return null;
   if (!item.url) return el("p", { className: "file" }, `📎 ${item.name}`);
   if (item.kind === "photo" || item.kind === "picture") {
-    return el("img", { src: item.url, alt: item.name, className: "photo" });
+    const image = el("img", { src: item.url, alt: item.name, className: "photo" });
+    image.addEventListener("load", () => {  // taller now: keep a chat that was at its end there
+      const chat = image.closest(".chat");
+      if (chat && chat.scrollHeight - chat.scrollTop - chat.clientHeight < image.height + 60) {
+        chat.scrollTop = chat.scrollHeight;
+      }
+    });
+    return image;
   }
   return el("a", { href: item.url, className: "file", target: "_blank", rel: "noopener" },
     `📎 ${item.name}`);
@@ -161,11 +168,23 @@ function region(id, data, build) {
     const again = [...node.querySelectorAll("[data-key]")].find((b) => b.dataset.key === focused);
     if (again) again.focus();
   }
-  if (atEnd || !rendered[`${id}:seen`]) node.scrollTop = node.scrollHeight;
+  if (node.classList.contains("chat") && (atEnd || !rendered[`${id}:seen`])) {
+    node.scrollTop = node.scrollHeight;
+  }
   rendered[`${id}:seen`] = "1";
 }
 
 // ---------------------------------------------------------------- panes
+
+// The answer to a pressed button shows for a while, as Telegram's toast does.
+function notice(id, text) {
+  if (rendered[id] === (text || "")) return;
+  rendered[id] = text || "";
+  const node = $(id);
+  node.textContent = text || "";
+  clearTimeout(node.timer);
+  if (text) node.timer = setTimeout(() => { node.textContent = ""; }, 8000);
+}
 
 function renderTelegram(telegram) {
   $("telegram-who").textContent = `· ${telegram.customer}`;
@@ -179,7 +198,7 @@ function renderTelegram(telegram) {
     const press = (id, data) => post("/api/telegram/press", { message_id: id, data });
     return messages.map((m) => message(m, press));
   });
-  $("telegram-notice").textContent = telegram.notice || "";
+  notice("telegram-notice", telegram.notice);
 }
 
 function renderViber(viber) {
@@ -246,7 +265,7 @@ function renderOperators(operators) {
   region("topic-chat", [group.id, topic.id, topic.messages], ([, , messages]) => messages.length
     ? messages.map((m) => message(m, press))
     : [el("li", { className: "empty" }, topic.id ? "No messages." : "Alerts, /stats and /queue answers land here.")]);
-  $("operator-notice").textContent = operators.notice || "";
+  notice("operator-notice", operators.notice);
   region("commands", operators.commands, (commands) => commands.map((c) => {
     const button = el("button", { type: "button", title: c.description }, c.command.trim());
     button.dataset.key = `command:${c.command}`;
