@@ -22,9 +22,11 @@ import pytest
 from bot.demo.clock import DemoClock
 from bot.demo.server import DemoServer
 from bot.demo.world import DEMO_TOKEN, DemoWorld, demo_settings
-from tests.harness import JSON, SOURCE_ROOT, eventually
+from tests.harness import JSON, ON_POSTGRES, SOURCE_ROOT, eventually
 
 PROGRAM = str(Path(sys.executable).parent / "support-bridge")
+# The demo always has a SQLite database of its own: the PostgreSQL run would repeat this file.
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="the demo has a SQLite database of its own")
 KYIV = ZoneInfo("Europe/Kyiv")
 
 
