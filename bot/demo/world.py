@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import mimetypes
 import socket
 from collections.abc import Callable
@@ -29,8 +28,6 @@ from bridge.faq.source import FaqSource
 from bridge.working_hours import Schedule
 from standins.telegram import FakeTelegram
 from standins.viber import FakeViber
-
-log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 # A token of the right shape that no Telegram server knows: the demo's stand-in accepts it.
