@@ -197,6 +197,18 @@ async def test_bad_moves_get_a_clear_4xx(
     assert says in answer["error"]
 
 
+async def test_moves_from_another_sites_page_are_refused(demo: DemoServer) -> None:
+    form = aiohttp.FormData()
+    form.add_field("file", b"GIF89a", filename="x.gif")
+    headers = {"Origin": "https://elsewhere.example"}
+    status, answer = await call(demo, "POST", "/api/telegram/file", data=form, headers=headers)
+    assert status == 403
+    assert "own page" in answer["error"]
+    own = {"Origin": demo.url.rstrip("/")}
+    status, _ = await call(demo, "POST", "/api/clock", json={"minutes": 1}, headers=own)
+    assert status == 200
+
+
 async def test_unknown_files_are_404(demo: DemoServer) -> None:
     for path in ("/files/telegram/no-such-file", "/files/viber/999", "/files/viber/minus"):
         assert (await call(demo, "GET", path))[0] == 404

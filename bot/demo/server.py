@@ -47,11 +47,19 @@ def _static(name: str) -> bytes:
 
 @web.middleware
 async def problems(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """A move that makes no sense is answered with its status and one sentence."""
+    """A move that makes no sense is answered with its status and one sentence; a move from
+    another site's page (a form posted across origins) is refused."""
     try:
+        origin = request.headers.get("Origin")
+        if request.method == "POST" and origin is not None and origin != _own_origin(request):
+            raise DemoProblem(403, "moves come from the demo's own page only")
         return await handler(request)
     except DemoProblem as problem:
         return web.json_response({"error": problem.message}, status=problem.status)
+
+
+def _own_origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
 
 
 async def _body(request: web.Request) -> JSON:

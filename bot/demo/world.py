@@ -172,6 +172,9 @@ class DemoWorld:
                 await self.app.stop()
                 if "HTTP_PORT" not in str(error) or attempt == 2:  # taken meanwhile: another
                     raise
+            except BaseException:
+                await self.app.stop()
+                raise
         settle_after_start()
         # opening the Viber chat: Viber tells the bot, which greets with its keyboard
         await self.viber.send_callback(self.viber.conversation_started(self.viber_customer))
