@@ -1,4 +1,5 @@
-"""The `support-bridge` command: run, migrate, chatid, stats, forget-customer, export-customer."""
+"""The `support-bridge` command: run, migrate, chatid, stats, forget-customer, export-customer,
+demo."""
 
 from __future__ import annotations
 
@@ -61,6 +62,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write to FILE (made readable by you only) instead of stdout",
     )
+    demo = commands.add_parser(
+        "demo",
+        help="see it work without a bot: the bridge against built-in stand-ins of Telegram and "
+        "Viber, on one web page",
+        description="Run the real bridge against built-in stand-ins of the Telegram Bot API and "
+        "the Viber REST API (no tokens, no internet), with a page showing a Telegram customer, "
+        "a Viber customer and the operators' group. It reads FAQ_FILE, TEXTS_DIR, "
+        "WORKING_HOURS, DEPARTMENTS_FILE, SNIPPETS_FILE and the other settings like `run`, but "
+        "never the token, the servers or the database: it uses a database of its own, "
+        "deleted when it stops.",
+    )
+    demo.add_argument(
+        "--port", type=int, default=8080, help="the page's port on 127.0.0.1 (default 8080)"
+    )
     return parser
 
 
@@ -88,6 +103,13 @@ def _customer_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "demo":
+            if not 0 <= args.port <= 65535:
+                raise ConfigError("--port must be between 0 and 65535.")
+            from bot.demo.server import serve_demo
+
+            asyncio.run(serve_demo(args.port))
+            return 0
         if args.command == "chatid":
             access = load_settings(TelegramAccess)
             configure_logging("INFO", "text", access.secrets)

@@ -796,6 +796,7 @@ class FakeTelegram(BusinessMixin):
         self._user_ids = itertools.count(700_000_001)
         self._update_ids = itertools.count(500_000_001)
         self._event = asyncio.Event()
+        self._listeners: list[Callable[[], None]] = []  # on_change()
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
@@ -850,6 +851,12 @@ class FakeTelegram(BusinessMixin):
         """Wake everyone waiting on the world (wait_for, long polls)."""
         event, self._event = self._event, asyncio.Event()
         event.set()
+        for listener in list(self._listeners):
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every change too (the demo page's live updates)."""
+        self._listeners.append(listener)
 
     async def wait_for(
         self,

@@ -315,6 +315,7 @@ class FakeViber:
         self._user_seq = itertools.count(1)
         self._media_seq = itertools.count(1)
         self._event = asyncio.Event()
+        self._listeners: list[Callable[[], None]] = []  # on_change()
         self._tasks: set[asyncio.Task[None]] = set()
         self._runner: web.AppRunner | None = None
         self._client: ClientSession | None = None
@@ -362,6 +363,12 @@ class FakeViber:
         """Wake everyone waiting on the world."""
         event, self._event = self._event, asyncio.Event()
         event.set()
+        for listener in list(self._listeners):
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every change too (the demo page's live updates)."""
+        self._listeners.append(listener)
 
     async def wait_for(
         self,
