@@ -21,7 +21,7 @@ import pytest
 
 from bot.demo.clock import DemoClock
 from bot.demo.server import DemoServer
-from bot.demo.world import DEMO_TOKEN, DemoWorld, demo_settings
+from bot.demo.world import DEMO_TOKEN, NEW_NAMES, DemoWorld, demo_settings
 from tests.harness import JSON, ON_POSTGRES, SOURCE_ROOT, eventually
 
 PROGRAM = str(Path(sys.executable).parent / "support-bridge")
@@ -157,6 +157,106 @@ async def test_the_viber_keyboard_and_uploads(demo: DemoServer) -> None:
     await until(demo, lambda s: topic_named(s, "Mykola Shevchuk · Viber"))
 
 
+async def test_a_business_customer_writes_to_the_account_and_is_answered_from_it(
+    demo: DemoServer,
+) -> None:
+    snapshot = await state(demo)
+    assert snapshot["business"]["account"] == "Olena (@insure_ua)"
+    customer = snapshot["business"]["customer"]
+    # the account connected at start: General says so
+    await until(demo, lambda s: any("is connected" in m["text"] for m in general(s)))
+
+    words = "Does the policy cover a broken side mirror"
+    assert (await call(demo, "POST", "/api/business/message", json={"text": words}))[0] == 200
+    topic = await until(demo, lambda s: topic_named(s, customer))
+    assert "Telegram Business" in topic["name"]
+    card = await until(demo, lambda s: message_with(topic_named(s, customer), words))
+    assert "Platform: Telegram Business" in card["text"]
+    assert "Olena (@insure_ua)" in card["text"]
+
+    form = aiohttp.FormData()
+    form.add_field("file", b"%PDF-1.4 the mirror's receipt", filename="receipt.pdf")
+    assert (await call(demo, "POST", "/api/business/file", data=form))[0] == 200
+    await until(demo, lambda s: any("media" in m for m in topic_of(s, customer)["messages"]))
+
+    answer = "Yes, mirrors are covered; send us a photo"
+    sent = {"group": demo.world.telegram.operator_chat_id, "thread": topic["id"], "text": answer}
+    assert (await call(demo, "POST", "/api/operator/message", json=sent))[0] == 200
+    shown = await until(demo, lambda s: message_with(s["business"], answer))
+    assert shown["side"] == "account"
+    assert shown["sender"] == "Olena (@insure_ua)"  # from the account, written by the bot
+    assert shown["by_bot"] is True
+    assert answer not in texts((await state(demo))["telegram"]["messages"])
+    # the operator answered: the customer's messages are marked read
+    await until(demo, lambda s: (message_with(s["business"], words) or {}).get("read"))
+
+    by_hand = "Olena here: I will call you in five minutes"
+    assert (await call(demo, "POST", "/api/business/owner", json={"text": by_hand}))[0] == 200
+    await until(demo, lambda s: message_with(topic_named(s, customer), by_hand))
+    assert (message_with(await state(demo), by_hand, "business") or {})["by_bot"] is False
+
+    sent = {**sent, "text": "/close"}
+    assert (await call(demo, "POST", "/api/operator/message", json=sent))[0] == 200
+    rating = await until(
+        demo, lambda s: next((m for m in s["business"]["messages"] if m["buttons"]), None)
+    )
+    five = rating["buttons"][0][-1]
+    press = {"message_id": rating["id"], "data": five["data"]}
+    assert (await call(demo, "POST", "/api/business/press", json=press))[0] == 200
+    await until(demo, lambda s: message_with(s["business"], "Thank you for the rating"))
+    await until(demo, lambda s: message_with(topic_named(s, customer), "rated the conversation"))
+
+
+async def test_new_customers_get_topics_of_their_own(demo: DemoServer) -> None:
+    first = (await state(demo))["telegram"]["customer"]
+    assert (await call(demo, "POST", "/api/telegram/message", json={"text": "Hello"}))[0] == 200
+    await until(demo, lambda s: topic_named(s, first))
+
+    assert (await call(demo, "POST", "/api/telegram/new-customer", json={}))[0] == 200
+    snapshot = await state(demo)
+    second = snapshot["telegram"]["customer"]
+    assert second != first
+    assert second.split()[0] in {name for name, _ in NEW_NAMES}
+    assert snapshot["telegram"]["messages"] == []  # a new person: an empty chat
+    words = "I am a new customer with a flat tyre"
+    assert (await call(demo, "POST", "/api/telegram/message", json={"text": words}))[0] == 200
+    topic = await until(demo, lambda s: topic_named(s, second))
+    await until(demo, lambda s: message_with(topic_named(s, second), words))
+    assert topic_of(await state(demo), first)["id"] != topic["id"]  # both topics stay
+
+    viber_before = (await state(demo))["viber"]["customer"]
+    assert (await call(demo, "POST", "/api/viber/new-customer", json={}))[0] == 200
+    snapshot = await state(demo)
+    assert snapshot["viber"]["customer"] not in (viber_before, first, second)
+    # the new person opened the chat: the bot's welcome with its keyboard, and nothing older
+    await until(demo, lambda s: s["viber"]["keyboard"])
+    assert [m["side"] for m in (await state(demo))["viber"]["messages"]] == ["bot"]
+
+    business_before = (await state(demo))["business"]["customer"]
+    assert (await call(demo, "POST", "/api/business/new-customer", json={}))[0] == 200
+    snapshot = await state(demo)
+    assert snapshot["business"]["customer"] != business_before
+    assert snapshot["business"]["messages"] == []
+
+
+def topic_of(snapshot: JSON, name: str) -> JSON:
+    topic = topic_named(snapshot, name)
+    assert topic is not None, f"no topic named {name}"
+    return topic
+
+
+def general(snapshot: JSON) -> list[JSON]:
+    return snapshot["operators"]["groups"][0]["topics"][0]["messages"]  # type: ignore[no-any-return]
+
+
+def message_with(chat: JSON | None, words: str, pane: str | None = None) -> JSON | None:
+    """The message of a topic or pane (`pane` of a whole snapshot) whose text has `words`."""
+    if chat is None:
+        return None
+    messages = (chat[pane] if pane else chat)["messages"]
+    return next((m for m in messages if words in m["text"]), None)
+
+
 JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 BAD_MOVES = [
@@ -169,6 +269,13 @@ BAD_MOVES = [
     ("/api/telegram/press", {"message_id": 999999, "data": "h:x"}, 404, "no such button"),
     ("/api/telegram/press", {"message_id": "1", "data": "h:x"}, 400, "whole number"),
     ("/api/viber/press", {"body": "bridge:forged"}, 404, "no such button"),
+    ("/api/business/message", {"text": "  "}, 400, '"text"'),
+    ("/api/business/press", {"message_id": 10001, "data": "h:x"}, 404, "no such button"),
+    ("/api/business/press", {"data": "h:x"}, 400, "whole number"),
+    ("/api/business/owner", {"text": 5}, 400, '"text"'),
+    ("/api/business/file", (b"caption=no+file", FORM_TYPE), 400, "attach a file"),
+    ("/api/whatsapp/new-customer", {}, 404, "no such customer pane"),
+    ("/api/telegram/new-customer", (b"", FORM_TYPE), 415, "JSON"),
     ("/api/operator/message", {"group": -42, "text": "hi"}, 404, "no such operator group"),
     ("/api/operator/message", {"thread": 987654, "text": "hi"}, 404, "no such topic"),
     ("/api/operator/press", {"message_id": 5, "data": "card:close"}, 404, "no such button"),

@@ -121,6 +121,11 @@ class DemoServer:
         app.router.add_post("/api/telegram/message", self.telegram_message)
         app.router.add_post("/api/telegram/file", self.telegram_file_upload)
         app.router.add_post("/api/telegram/press", self.telegram_press)
+        app.router.add_post("/api/business/message", self.business_message)
+        app.router.add_post("/api/business/file", self.business_file_upload)
+        app.router.add_post("/api/business/press", self.business_press)
+        app.router.add_post("/api/business/owner", self.owner_message)
+        app.router.add_post("/api/{channel}/new-customer", self.new_customer)
         app.router.add_post("/api/viber/message", self.viber_message)
         app.router.add_post("/api/viber/file", self.viber_file_upload)
         app.router.add_post("/api/viber/press", self.viber_press)
@@ -239,6 +244,33 @@ class DemoServer:
     async def telegram_file_upload(self, request: web.Request) -> web.Response:
         name, data, caption = await _upload(request)
         await self.world.telegram_sends_file(name, data, caption)
+        return _ok()
+
+    async def business_message(self, request: web.Request) -> web.Response:
+        await self.world.business_writes(_text(await _body(request)))
+        return _ok()
+
+    async def business_press(self, request: web.Request) -> web.Response:
+        body = await _body(request)
+        message_id = _int(body, "message_id")
+        assert message_id is not None
+        await self.world.business_presses(message_id, _text(body, "data", 64))
+        return _ok()
+
+    async def business_file_upload(self, request: web.Request) -> web.Response:
+        name, data, caption = await _upload(request)
+        await self.world.business_sends_file(name, data, caption)
+        return _ok()
+
+    async def owner_message(self, request: web.Request) -> web.Response:
+        await self.world.owner_writes(_text(await _body(request)))
+        return _ok()
+
+    async def new_customer(self, request: web.Request) -> web.Response:
+        """`{}` to /api/telegram|viber|business/new-customer: that pane gets a new person (JSON
+        all the same, so a plain form from another site cannot post it)."""
+        await _body(request)
+        await self.world.new_customer(request.match_info["channel"])
         return _ok()
 
     async def viber_message(self, request: web.Request) -> web.Response:

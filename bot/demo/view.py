@@ -48,7 +48,8 @@ GENERAL = 0  # the page's number for the General topic (it has no thread id on t
 
 
 def snapshot(world: DemoWorld) -> JSON:
-    """Everything the three panes and the clock show, in one JSON object."""
+    """Everything the panes (the Telegram one with its two chats) and the clock show, in one
+    JSON object."""
     people = world.people
     if people is None:
         return {"ready": False}
@@ -65,6 +66,7 @@ def snapshot(world: DemoWorld) -> JSON:
             ],
             "notice": notice(world, "customer"),
         },
+        "business": business(world),
         "viber": {
             "customer": people.viber_customer["name"],
             "bot": world.settings.viber_bot_name,
@@ -80,6 +82,37 @@ def snapshot(world: DemoWorld) -> JSON:
             "notice": notice(world, "operator"),
         },
     }
+
+
+def business(world: DemoWorld) -> JSON:
+    """The customer's chat with the company's account: the account's messages (the bot's
+    answers and the owner's own) are on its side, named after it."""
+    fake, connection = world.telegram, world.business
+    owner = fake.business_connections[connection].owner
+    customer = world.business_customer
+    read = fake.business_read(connection, customer["id"]) or 0
+    messages = []
+    for message in fake.business_chat(connection, customer["id"]):
+        view = telegram_message(fake, message, mine=customer["id"])
+        if view["side"] == "mine":
+            view["read"] = message["message_id"] <= read
+        else:
+            view["side"] = "account"
+            view["sender"] = account_name(owner)
+            view["by_bot"] = "sender_business_bot" in message
+        messages.append(view)
+    return {
+        "account": account_name(owner),
+        "customer": full_name(customer),
+        "messages": messages,
+        "notice": notice(world, "business"),
+    }
+
+
+def account_name(user: JSON) -> str:
+    """'Olena (@insure_ua)', as the operators' card names the account."""
+    name = full_name(user)
+    return f"{name} (@{user['username']})" if user.get("username") else name
 
 
 def clock(world: DemoWorld) -> JSON:

@@ -1,9 +1,11 @@
 """The demo's world: the stand-ins, the real bridge wired to them, and the people in it.
 
-One Telegram customer, one Viber customer and one operator act through the stand-ins' own
-moves (`customer_message`, `callback_query`, `operator_message`, Viber callbacks), so every
-step goes over HTTP into the bridge as it would in production. What the page shows is read
-back from the stand-ins (`bot.demo.view`).
+A Telegram customer, a Viber customer, a customer of the company's own Telegram account
+(Telegram Business, connected at start) and one operator act through the stand-ins' own moves
+(`customer_message`, `business_message`, `callback_query`, `operator_message`, Viber
+callbacks), so every step goes over HTTP into the bridge as it would in production. Each
+customer can be replaced by a new person, whose first message opens a new topic. What the page
+shows is read back from the stand-ins (`bot.demo.view`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,20 @@ DEMO_TOKEN = "100000001:support-bridge-demo-token-not-a-secret"  # noqa: S105
 DEMO_VIBER_TOKEN = "demo-viber-auth-token-not-a-secret"  # noqa: S105
 DEMO_GROUP = -1001000000001
 TEXT_LIMIT = 4096
+CHANNELS = ("telegram", "viber", "business")
+# The people "New customer" brings, in turn: plausible names, so each topic reads like a real one.
+NEW_NAMES = (
+    ("Oksana", "Melnyk"),
+    ("Andrii", "Bondarenko"),
+    ("Nataliia", "Tkachenko"),
+    ("Dmytro", "Kravchenko"),
+    ("Yuliia", "Moroz"),
+    ("Serhii", "Lysenko"),
+    ("Halyna", "Savchenko"),
+    ("Taras", "Rudenko"),
+    ("Iryna", "Marchenko"),
+    ("Bohdan", "Polishchuk"),
+)
 
 
 class DemoProblem(Exception):
@@ -109,8 +125,19 @@ class People:
     telegram_customer: JSON
     viber_customer: JSON
     operator: JSON
-    # callback query id -> "customer" or "operator", for the answers shown as notices
+    business_customer: JSON
+    business: str  # the business account's connection id
+    # callback query id -> "customer", "business" or "operator", for the answers as notices
     queries: dict[str, str] = field(default_factory=dict)
+    newcomers: int = 0  # how many new customers came (the next name and language)
+
+    def next_person(self) -> tuple[str, str, str]:
+        """(first name, last name, language) of the next new customer: English first, then
+        Ukrainian and English in turn."""
+        first, last = NEW_NAMES[self.newcomers % len(NEW_NAMES)]
+        language = "en" if self.newcomers % 2 == 0 else "uk"
+        self.newcomers += 1
+        return first, last, language
 
 
 class DemoWorld:
@@ -146,10 +173,14 @@ class DemoWorld:
         self.telegram.on_change(self._changed)
         self.viber.on_change(self._viber_changed)
         self.clock.listeners.append(self._changed)
+        # Olena (@insure_ua) lets the bot reply and read; Telegram tells the bridge once it runs
+        business, connected = self.telegram.connect_business()
         self.people = People(
             self.telegram.add_user("Olha", last_name="Kovalenko", language_code="en"),
             self.viber.add_user("Mykola Shevchuk", language="en", subscribed=False),
             self.telegram.add_user("Iryna", last_name="Operator", username="iryna_ops"),
+            self.telegram.add_user("Sofiia", last_name="Hnatiuk", language_code="en"),
+            business,
         )
         database = f"sqlite+aiosqlite:///{self.workdir / 'support-bridge-demo.db'}"
         for attempt in range(3):
@@ -176,6 +207,7 @@ class DemoWorld:
                 await self.app.stop()
                 raise
         settle_after_start()
+        await self._deliver(connected)
         # opening the Viber chat: Viber tells the bot, which greets with its keyboard
         await self.viber.send_callback(self.viber.conversation_started(self.viber_customer))
 
@@ -208,13 +240,12 @@ class DemoWorld:
             for message in received[self._viber_seen :]:
                 self.viber_chat.append(ViberEntry("bot", message))
                 if not message.get("welcome"):
-                    self._receipt(int(message["message_token"]))
+                    self._receipt(self.viber_customer["id"], int(message["message_token"]))
             self._viber_seen = len(received)
         self._changed()
 
-    def _receipt(self, token: int) -> None:
+    def _receipt(self, user_id: str, token: int) -> None:
         async def report() -> None:
-            user_id = self.viber_customer["id"]
             with contextlib.suppress(AssertionError):  # the bridge stopped meanwhile
                 await self.viber.send_callback(self.viber.delivered(user_id, token))
                 await self.viber.send_callback(self.viber.seen(user_id, token))
@@ -243,6 +274,41 @@ class DemoWorld:
     def operator(self) -> JSON:
         return self._people.operator
 
+    @property
+    def business_customer(self) -> JSON:
+        return self._people.business_customer
+
+    @property
+    def business(self) -> str:
+        """The business account's connection id."""
+        return self._people.business
+
+    async def new_customer(self, channel: str) -> None:
+        """Replace the customer of one pane by a new person (a new user of the stand-in), so
+        their first message opens a new topic; the old topics stay with the operators."""
+        people = self._people
+        if channel not in CHANNELS:
+            raise DemoProblem(404, f"no such customer pane: choose one of {', '.join(CHANNELS)}")
+        first, last, language = people.next_person()
+        if channel == "telegram":
+            people.telegram_customer = self.telegram.add_user(
+                first, last_name=last, language_code=language
+            )
+        elif channel == "business":
+            people.business_customer = self.telegram.add_user(
+                first, last_name=last, language_code=language
+            )
+        else:
+            user = self.viber.add_user(f"{first} {last}", language=language, subscribed=False)
+            people.viber_customer = user
+            self.viber_chat = []
+            self._viber_seen = 0
+            self._changed()
+            # they open the chat: the bot greets them with its keyboard, as it did the first
+            await self._callback(self.viber.conversation_started(user))
+            return
+        self._changed()
+
     # ------------------------------------------------------------------ Telegram customer
 
     async def telegram_writes(self, text: str) -> None:
@@ -250,14 +316,18 @@ class DemoWorld:
         await self._deliver(self.telegram.customer_message(user, **with_commands(text)))
 
     async def telegram_sends_file(self, name: str, data: bytes, caption: str) -> None:
-        user, fake = self.telegram_customer, self.telegram
+        content = self._telegram_file(name, data, caption)
+        await self._deliver(self.telegram.customer_message(self.telegram_customer, **content))
+
+    def _telegram_file(self, name: str, data: bytes, caption: str) -> JSON:
+        """A message's content with the file stored in the stand-in: a photo or a document."""
         mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
         content: JSON = {"caption": caption} if caption else {}
         if mime in ("image/jpeg", "image/png"):
-            content["photo"] = fake.photo(data)
+            content["photo"] = self.telegram.photo(data)
         else:
-            content["document"] = fake.document(name, data, mime)
-        await self._deliver(fake.customer_message(user, **content))
+            content["document"] = self.telegram.document(name, data, mime)
+        return content
 
     async def telegram_presses(self, message_id: int, data: str) -> None:
         user = self.telegram_customer
@@ -267,6 +337,36 @@ class DemoWorld:
         update = self.telegram.callback_query(user, message, data)
         self._people.queries[update["callback_query"]["id"]] = "customer"
         await self._deliver(update)
+
+    # ------------------------------------------------------------------ business customer
+
+    async def business_writes(self, text: str) -> None:
+        """The customer writes to the company's account (not to the bot)."""
+        update = self.telegram.business_message(self.business, self.business_customer, text=text)
+        await self._deliver(update)
+
+    async def business_sends_file(self, name: str, data: bytes, caption: str) -> None:
+        content = self._telegram_file(name, data, caption)
+        user = self.business_customer
+        await self._deliver(self.telegram.business_message(self.business, user, **content))
+
+    async def business_presses(self, message_id: int, data: str) -> None:
+        user = self.business_customer
+        chat = self.telegram.business_chat(self.business, user["id"])
+        message = next((m for m in chat if m["message_id"] == message_id), None)
+        if message is None or data not in callback_data(message):
+            raise DemoProblem(404, "no such button in the chat with the business account")
+        update = self.telegram.business_press(self.business, user, message_id, data)
+        self._people.queries[update["callback_query"]["id"]] = "business"
+        await self._deliver(update)
+
+    async def owner_writes(self, text: str) -> None:
+        """The account's owner answers by hand, from their phone, in the chat with the
+        customer (after the customer wrote: there is no chat before)."""
+        user = self.business_customer
+        if not self.telegram.business_chat(self.business, user["id"]):
+            raise DemoProblem(409, "the customer has not written to the account yet")
+        await self._deliver(self.telegram.owner_message(self.business, user, text=text))
 
     # ------------------------------------------------------------------ Viber customer
 
