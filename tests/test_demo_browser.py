@@ -205,6 +205,15 @@ class Page:
 
         self.until(picked)
 
+    def show_tab(self, name: str) -> None:
+        """Pick a tab of the Telegram pane ("bot" or "business") with the keyboard."""
+        from selenium.webdriver.common.keys import Keys
+
+        tab = self.driver.find_element("id", f"tab-{name}")
+        tab.send_keys(Keys.SPACE)
+        self.until(lambda: tab.get_attribute("aria-selected") == "true")
+        self.until(lambda: self.driver.find_element("id", f"panel-{name}").is_displayed())
+
     def count(self, element_id: str, words: str) -> int:
         return self.text(element_id).count(words)
 
@@ -232,9 +241,12 @@ def test_the_page_loads_with_its_three_panes(page: Page) -> None:
     assert page.driver.title == "support-bridge demo"
     headings = [h.text for h in page.driver.find_elements("css selector", "main h2")]
     assert [h.split(" ·")[0] for h in headings] == ["Telegram", "Viber", "Operators' group"]
-    for box in ("telegram-text", "viber-text", "operator-text", "telegram-file", "jump-time"):
+    boxes = ("telegram-text", "viber-text", "operator-text", "telegram-file", "jump-time")
+    for box in (*boxes, "business-text", "business-file", "owner-text"):
         label = page.driver.find_element("css selector", f"label[for='{box}']")
-        assert label.text
+        assert label.get_attribute("textContent").strip()  # the business tab's are hidden
+    for button in page.driver.find_elements("css selector", ".new-customer"):
+        assert "customer" in button.get_attribute("aria-label")
     # the Viber customer opened the chat: the bot's welcome with its keyboard
     page.until(lambda: "Talk to an operator" in page.text("viber-keyboard"))
     assert re.search(r"\d\d:\d\d \(Europe/Kyiv\)", page.text("clock-now"))
@@ -311,3 +323,59 @@ def test_the_clock_control_triggers_an_offline_reply(page: Page) -> None:
     before = page.count("telegram-chat", offline)
     page.type_into("telegram-text", typed("Hello, is anybody there on the weekend"))
     page.until(lambda: page.count("telegram-chat", offline) > before)
+
+
+def test_a_business_customer_is_answered_from_the_account(page: Page, tmp_path: Path) -> None:
+    page.show_tab("business")
+    page.until(lambda: page.text("business-account") == "Olena (@insure_ua)")
+    customer = page.text("business-who")
+    words = typed("Is a broken side mirror covered by my policy")
+    page.type_into("business-text", words)
+    topic_name(page, customer)
+    page.open_topic(customer)
+    page.shows("topic-chat", words)
+    page.until(lambda: "Platform: Telegram Business" in page.text("topic-chat"))
+
+    receipt = tmp_path / "mirror-receipt.pdf"
+    receipt.write_bytes(b"%PDF-1.4 a receipt")
+    page.driver.find_element("id", "business-file").send_keys(str(receipt))
+    page.driver.find_element("id", "business-send-file").click()
+    page.shows("business-chat", "mirror-receipt.pdf")
+    page.shows("topic-chat", "mirror-receipt.pdf")
+
+    answer = typed("Yes, mirrors are covered; we will call you")
+    page.type_into("operator-text", answer)
+    page.shows("business-chat", answer)
+    chat = page.text("business-chat")
+    assert "Olena (@insure_ua)" in chat  # from the account
+    assert "sent by the bot for the account" in chat
+    page.until(lambda: "read ✓✓" in page.text("business-chat"))
+
+    page.type_into("operator-text", "/close")
+    page.press("business-chat", "5⭐")
+    page.shows("business-chat", "Thank you for the rating!")
+    page.shows("topic-chat", "rated the conversation")
+    page.show_tab("bot")
+
+
+def test_a_new_customer_opens_a_new_topic(page: Page) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    page.show_tab("bot")
+    first = page.text("telegram-who")
+    page.type_into("telegram-text", typed("Hello, I am the first customer"))
+    topic_name(page, first)
+
+    page.driver.find_element("id", "telegram-new").send_keys(Keys.ENTER)  # the keyboard works
+    page.until(lambda: page.text("telegram-who") not in ("", first))
+    second = page.text("telegram-who")
+    page.shows("telegram-chat", "No messages yet")
+    words = typed("I am new here and my windscreen cracked")
+    page.type_into("telegram-text", words)
+    topic_name(page, second)
+    page.open_topic(second)
+    page.shows("topic-chat", words)
+    assert first in page.text("topics")  # the first customer's topic stays
+    answer = typed("Welcome, we will replace it on Monday")
+    page.type_into("operator-text", answer)
+    page.shows("telegram-chat", answer)

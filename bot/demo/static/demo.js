@@ -127,6 +127,8 @@ function message(m, press) {
   const meta = [];
   if (m.pressed) meta.push("pressed a button");
   if (m.edited) meta.push("edited");
+  if (m.by_bot) meta.push("sent by the bot for the account");
+  if (m.read) meta.push("read ✓✓");
   if (m.failed) meta.push("not delivered");
   if (m.reactions && m.reactions.length) meta.push(m.reactions.join(" "));
   if (meta.length) item.append(el("p", { className: "meta" }, meta.join(" · ")));
@@ -187,7 +189,7 @@ function notice(id, text) {
 }
 
 function renderTelegram(telegram) {
-  $("telegram-who").textContent = `· ${telegram.customer}`;
+  $("telegram-who").textContent = telegram.customer;
   region("telegram-chat", telegram.messages, (messages) => {
     if (!messages.length) {
       const start = el("button", { type: "button", id: "telegram-start" }, "Start");
@@ -199,10 +201,70 @@ function renderTelegram(telegram) {
     return messages.map((m) => message(m, press));
   });
   notice("telegram-notice", telegram.notice);
+  unread("bot", telegram.messages.length);
+}
+
+function renderBusiness(business) {
+  $("business-who").textContent = business.customer;
+  $("business-account").textContent = business.account;
+  region("business-chat", business.messages, (messages) => {
+    if (!messages.length) {
+      return [el("li", { className: "empty" }, "No messages yet: write to the account below.")];
+    }
+    const press = (id, data) => post("/api/business/press", { message_id: id, data });
+    return messages.map((m) => message(m, press));
+  });
+  notice("business-notice", business.notice);
+  unread("business", business.messages.length);
+}
+
+// ---------------------------------------------------------------- the Telegram pane's tabs
+
+const seen = {};  // tab -> how many messages its chat had when it was last shown
+
+// A hidden chat that got new messages says so on its tab.
+function unread(name, count) {
+  const tab = $(`tab-${name}`);
+  const selected = tab.getAttribute("aria-selected") === "true";
+  if (selected || seen[name] === undefined || count < seen[name]) {
+    seen[name] = count;
+  }
+  const fresh = count > seen[name];
+  tab.classList.toggle("unread", fresh);
+  tab.querySelector(".badge")?.remove();
+  if (fresh) tab.append(el("span", { className: "badge" }, " (new)"));
+}
+
+function showTab(name) {
+  for (const tab of document.querySelectorAll("#telegram [role=tab]")) {
+    const selected = tab.id === `tab-${name}`;
+    tab.setAttribute("aria-selected", selected ? "true" : "false");
+    tab.tabIndex = selected ? 0 : -1;
+    $(tab.getAttribute("aria-controls")).hidden = !selected;
+  }
+  const chat = $(name === "bot" ? "telegram-chat" : "business-chat");
+  chat.scrollTop = chat.scrollHeight;
+  if (state && state.ready) render(state);
+}
+
+function setupTabs() {
+  const tabs = [...document.querySelectorAll("#telegram [role=tab]")];
+  tabs.forEach((tab, i) => {
+    const name = tab.id.replace("tab-", "");
+    tab.addEventListener("click", () => showTab(name));
+    tab.addEventListener("keydown", (event) => {  // arrows, Home and End move between tabs
+      const moves = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 };
+      if (!(event.key in moves)) return;
+      event.preventDefault();
+      const next = tabs[(moves[event.key] + tabs.length) % tabs.length];
+      showTab(next.id.replace("tab-", ""));
+      next.focus();
+    });
+  });
 }
 
 function renderViber(viber) {
-  $("viber-who").textContent = `· ${viber.customer}`;
+  $("viber-who").textContent = viber.customer;
   region("viber-chat", viber.messages, (messages) => messages.map((m) => message(
     { ...m, sender: m.side === "bot" ? viber.bot : null }, null)));
   region("viber-keyboard", viber.keyboard, (buttons) => buttons.map((b, i) => {
@@ -293,6 +355,7 @@ function render(snapshot) {
   if (!snapshot || !snapshot.ready) return;
   renderClock(snapshot.clock);
   renderTelegram(snapshot.telegram);
+  renderBusiness(snapshot.business);
   renderViber(snapshot.viber);
   renderOperators(snapshot.operators);
   document.body.dataset.ready = "yes";
@@ -337,6 +400,17 @@ function setup() {
   }));
   fileForm("telegram-upload", "telegram-file", "/api/telegram/file");
   fileForm("viber-upload", "viber-file", "/api/viber/file");
+  textForm("business-form", "business-text", "/api/business/message");
+  fileForm("business-upload", "business-file", "/api/business/file");
+  textForm("owner-form", "owner-text", "/api/business/owner");
+  setupTabs();
+  for (const button of document.querySelectorAll(".new-customer")) {
+    button.addEventListener("click", async () => {
+      if (await post(`/api/${button.dataset.channel}/new-customer`, {})) {
+        say("A new customer: their first message opens a new topic.");
+      }
+    });
+  }
   for (const button of document.querySelectorAll("#clock [data-minutes]")) {
     button.addEventListener("click", () => post("/api/clock", { minutes: Number(button.dataset.minutes) }));
   }
