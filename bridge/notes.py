@@ -301,8 +301,7 @@ def business_connection(account: BusinessAccount, before: BusinessAccount | None
     """Once in General when a business connection starts, stops or changes what the bot may do;
     None when nothing the team needs to know changed."""
     state = account.state
-    unchanged = before is not None and before.state is state
-    if unchanged and (before is None or before.can_read == account.can_read):
+    if before is not None and before.state is state and before.can_read == account.can_read:
         return None
     who = escape(account.label)
     where = "Telegram → Settings → Telegram Business → Chatbots"

@@ -39,7 +39,6 @@ _FILES: dict[ContentKind, tuple[str, str]] = {
     ContentKind.VIDEO_NOTE: ("send_video_note", "video_note"),
     ContentKind.STICKER: ("send_sticker", "sticker"),
 }
-_NO_CAPTION = (ContentKind.VIDEO_NOTE, ContentKind.STICKER)
 
 AlbumItem = InputMediaPhoto | InputMediaVideo | InputMediaDocument | InputMediaAudio
 _ALBUM_TYPES: dict[ContentKind, type[AlbumItem]] = {
@@ -68,6 +67,17 @@ def album_item(message: IncomingMessage) -> AlbumItem:
     )
 
 
+def _where(
+    chat_id: int, reply_to: int | None, thread_id: int | None, business: str | None
+) -> dict[str, Any]:
+    return {
+        "chat_id": chat_id,
+        "message_thread_id": thread_id,
+        "business_connection_id": business,
+        "reply_parameters": reply_parameters(reply_to),
+    }
+
+
 class NewContent:
     """Rebuilds messages in a chat (a topic, or a business chat) from their parts."""
 
@@ -82,40 +92,66 @@ class NewContent:
         *,
         thread_id: int | None = None,
         business: str | None = None,
+        files_as_documents: bool = False,
     ) -> int:
-        """One message; a text longer than Telegram takes goes in parts (the first is mapped)."""
-        where: dict[str, Any] = {
-            "chat_id": chat_id,
-            "message_thread_id": thread_id,
-            "business_connection_id": business,
-            "reply_parameters": reply_parameters(reply_to),
-        }
+        """One message; a text longer than Telegram takes goes in parts (the first is mapped).
+        `files_as_documents`: every file as a document (Telegram refused it as itself)."""
+        where = _where(chat_id, reply_to, thread_id, business)
         kind, payload = message.kind, message.payload
         file_id = message.attachments[0].file_id if message.attachments else None
-        if kind in _FILES and file_id:
-            method, field = _FILES[kind]
+        if file_id and (kind in _FILES or files_as_documents):
+            method, field = ("send_document", "document") if files_as_documents else _FILES[kind]
             words: dict[str, Any] = {}
-            if kind not in _NO_CAPTION and message.text:
+            if field not in ("video_note", "sticker") and message.text:
                 words = {"caption": message.text, "caption_entities": to_entities(message.entities)}
             send = getattr(self._bot, method)
             sent = await call(lambda: send(**where, **words, **{field: file_id}))
             return int(sent.message_id)
+        shown = await self.place_or_contact(
+            chat_id, message, reply_to, thread_id=thread_id, business=business
+        )
+        if shown is not None:
+            return shown
+        text, entities = message.text, message.entities
+        if kind is ContentKind.POLL and payload.get("question"):
+            options = "\n".join(f"• {o.get('text', '')}" for o in payload.get("options", []))
+            text, entities = f"📊 {payload['question']}\n{options}".strip(), ()
+        if text:
+            return await self.words(
+                chat_id, text, entities, reply_to, thread_id=thread_id, business=business
+            )
+        raise DeliveryFailed(FailureReason.UNSUPPORTED, f"{kind.value} cannot be sent again")
+
+    async def place_or_contact(
+        self,
+        chat_id: int,
+        message: IncomingMessage,
+        reply_to: int | None,
+        *,
+        thread_id: int | None = None,
+        business: str | None = None,
+    ) -> int | None:
+        """A location, venue or contact as itself; None when the message is none of them (or
+        lacks what Telegram needs to show it)."""
+        where = _where(chat_id, reply_to, thread_id, business)
+        kind, payload = message.kind, message.payload
         if kind in (ContentKind.LOCATION, ContentKind.VENUE):
             place = payload.get("location", payload)
-            if "latitude" in place:
-                point: dict[str, Any] = {
-                    "latitude": float(place["latitude"]),
-                    "longitude": float(place["longitude"]),
+            if "latitude" not in place:
+                return None
+            point: dict[str, Any] = {
+                "latitude": float(place["latitude"]),
+                "longitude": float(place["longitude"]),
+            }
+            if kind is ContentKind.VENUE and payload.get("title"):
+                venue: dict[str, Any] = {
+                    "title": str(payload["title"]),
+                    "address": str(payload.get("address", "")),
                 }
-                if kind is ContentKind.VENUE and payload.get("title"):
-                    venue: dict[str, Any] = {
-                        "title": str(payload["title"]),
-                        "address": str(payload.get("address", "")),
-                    }
-                    sent = await call(lambda: self._bot.send_venue(**where, **point, **venue))
-                else:
-                    sent = await call(lambda: self._bot.send_location(**where, **point))
-                return int(sent.message_id)
+                sent = await call(lambda: self._bot.send_venue(**where, **point, **venue))
+            else:
+                sent = await call(lambda: self._bot.send_location(**where, **point))
+            return int(sent.message_id)
         if kind is ContentKind.CONTACT and payload.get("phone_number"):
             contact: dict[str, Any] = {
                 "phone_number": str(payload["phone_number"]),
@@ -124,26 +160,7 @@ class NewContent:
             }
             sent = await call(lambda: self._bot.send_contact(**where, **contact))
             return int(sent.message_id)
-        if kind is ContentKind.POLL and payload.get("question"):
-            options = "\n".join(f"• {o.get('text', '')}" for o in payload.get("options", []))
-            return await self.words(
-                chat_id,
-                f"📊 {payload['question']}\n{options}".strip(),
-                (),
-                reply_to,
-                thread_id=thread_id,
-                business=business,
-            )
-        if message.text:
-            return await self.words(
-                chat_id,
-                message.text,
-                message.entities,
-                reply_to,
-                thread_id=thread_id,
-                business=business,
-            )
-        raise DeliveryFailed(FailureReason.UNSUPPORTED, f"{kind.value} cannot be sent again")
+        return None
 
     async def words(
         self,
@@ -156,7 +173,10 @@ class NewContent:
         business: str | None = None,
     ) -> int:
         """A text with its formatting; in parts (without it) when longer than Telegram takes."""
-        parts = [text] if len(text) <= TEXT_LIMIT else split_text(text, TEXT_LIMIT)
+        if entities and len(text) <= TEXT_LIMIT:
+            parts = [text]  # as written: the formatting's offsets count from its first character
+        else:
+            parts = split_text(text, TEXT_LIMIT) or [text]  # trimmed, as Telegram shows it
         ids = []
         for index, part in enumerate(parts):
             sent = await call(

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, ReactionTypeEmoji
 
 from bot.telegram.calls import call, unless_unmodified
-from bot.telegram.sending import CAPTION_LIMIT, TEXT_LIMIT, TelegramSender
+from bot.telegram.new_content import TEXT_LIMIT
+from bot.telegram.sending import CAPTION_LIMIT, TelegramSender
 from bot.telegram.uploads import ForeignUploader
 from bridge.cards import SEPARATOR
 from bridge.errors import BridgeError, DeliveryFailed

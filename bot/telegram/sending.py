@@ -21,7 +21,7 @@ from bridge.model import ContentKind, IncomingMessage, Platform, TextEntity
 
 log = logging.getLogger(__name__)
 
-TEXT_LIMIT = 4096  # characters in one Telegram message
+
 CAPTION_LIMIT = 1024
 # Refusals that no other way of sending changes: the chat itself cannot be written to.
 FINAL = (FailureReason.BLOCKED, FailureReason.NOT_FOUND)
@@ -74,55 +74,15 @@ class TelegramSender:
         thread_id: int | None,
         refused: DeliveryFailed,
     ) -> int:
-        """The message as new content: by file id, a photo as a file, a poll as text."""
-        bot, reply = self.bot, reply_parameters(reply_to)
-        kind, text = message.kind, message.text
-        caption_entities = to_entities(message.entities)
-        file_id = message.attachments[0].file_id if message.attachments else None
-        payload = message.payload
-        if kind is ContentKind.TEXT and text:
-            return await self.send_formatted(chat_id, text, message.entities, reply_to, thread_id)
-        if kind is ContentKind.POLL:
-            options = "\n".join(f"• {o.get('text', '')}" for o in payload.get("options", []))
-            poll = f"📊 {payload.get('question', '')}\n{options}".strip()
-            return await self.send_formatted(chat_id, poll, (), reply_to, thread_id)
-        if kind in (ContentKind.LOCATION, ContentKind.VENUE):
-            where = payload.get("location", payload)
-            if "latitude" in where:
-                sent = await call(
-                    lambda: bot.send_location(
-                        chat_id=chat_id,
-                        message_thread_id=thread_id,
-                        latitude=float(where["latitude"]),
-                        longitude=float(where["longitude"]),
-                        reply_parameters=reply,
-                    )
-                )
-                return sent.message_id
-        if kind is ContentKind.CONTACT and payload.get("phone_number"):
-            sent = await call(
-                lambda: bot.send_contact(
-                    chat_id=chat_id,
-                    message_thread_id=thread_id,
-                    phone_number=str(payload["phone_number"]),
-                    first_name=str(payload.get("first_name") or "Contact"),
-                    reply_parameters=reply,
-                )
+        """The message as new content: by file id, a file as a document, a poll as text."""
+        try:
+            return await self.new.send(
+                chat_id, message, reply_to, thread_id=thread_id, files_as_documents=True
             )
-            return sent.message_id
-        if file_id:  # any file Telegram refused as itself goes as a document
-            sent = await call(
-                lambda: bot.send_document(
-                    chat_id=chat_id,
-                    message_thread_id=thread_id,
-                    document=file_id,
-                    caption=text,
-                    caption_entities=caption_entities,
-                    reply_parameters=reply,
-                )
-            )
-            return sent.message_id
-        raise refused
+        except DeliveryFailed as error:
+            if error.reason is FailureReason.UNSUPPORTED:
+                raise refused from None  # nothing to send again: the first refusal says why
+            raise
 
     async def send_formatted(
         self,

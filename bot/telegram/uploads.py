@@ -7,16 +7,14 @@ from html import escape
 from typing import Any
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile, ReplyParameters
+from aiogram.types import BufferedInputFile
 
 from bot.http_fetch import MediaFetcher, TooLarge
 from bot.telegram.calls import call
-from bot.telegram.new_content import reply_parameters
+from bot.telegram.new_content import NewContent, reply_parameters
 from bridge.cards import quote
-from bridge.formatting import split_text
 from bridge.model import ContentKind, IncomingMessage
 
-TEXT_LIMIT = 4096  # characters in one Telegram message
 CAPTION_LIMIT = 1024
 # Bot API upload limits: photos 10 MB, other files 50 MB.
 PHOTO_LIMIT = 10 * 1024 * 1024
@@ -32,55 +30,19 @@ _DEFAULT_NAMES = {
 class ForeignUploader:
     def __init__(self, bot: Bot, fetcher: MediaFetcher | None) -> None:
         self._bot = bot
+        self._new = NewContent(bot)
         self._fetcher = fetcher
 
     async def send(
         self, chat_id: int, thread_id: int | None, message: IncomingMessage, reply_to: int | None
     ) -> int:
-        reply = reply_parameters(reply_to)
-        payload = message.payload
-        if message.kind is ContentKind.LOCATION and "latitude" in payload:
-            sent = await call(
-                lambda: self._bot.send_location(
-                    chat_id=chat_id,
-                    message_thread_id=thread_id,
-                    latitude=float(payload["latitude"]),
-                    longitude=float(payload["longitude"]),
-                    reply_parameters=reply,
-                )
-            )
-            return sent.message_id
-        if message.kind is ContentKind.CONTACT and payload.get("phone_number"):
-            sent = await call(
-                lambda: self._bot.send_contact(
-                    chat_id=chat_id,
-                    message_thread_id=thread_id,
-                    phone_number=str(payload["phone_number"]),
-                    first_name=str(payload.get("first_name") or "Contact"),
-                    reply_parameters=reply,
-                )
-            )
-            return sent.message_id
+        shown = await self._new.place_or_contact(chat_id, message, reply_to, thread_id=thread_id)
+        if shown is not None:
+            return shown
         if message.attachments and message.attachments[0].url:
             return await self._send_file(chat_id, thread_id, message, reply_to)
-        return await self._send_texts(
-            chat_id, thread_id, message.text or f"[{message.kind}]", reply
-        )
-
-    async def _send_texts(
-        self, chat_id: int, thread_id: int | None, text: str, reply: ReplyParameters | None
-    ) -> int:
-        """Telegram refuses texts over 4096 characters: send them in parts; the first is mapped."""
-        ids = []
-        for index, part in enumerate(split_text(text, TEXT_LIMIT)):
-            answer = reply if index == 0 else None
-            sent = await call(
-                lambda part=part, answer=answer: self._bot.send_message(  # type: ignore[misc]
-                    chat_id=chat_id, message_thread_id=thread_id, text=part, reply_parameters=answer
-                )
-            )
-            ids.append(sent.message_id)
-        return int(ids[0])
+        text = message.text or f"[{message.kind}]"
+        return await self._new.words(chat_id, text, (), reply_to, thread_id=thread_id)
 
     async def _send_file(
         self, chat_id: int, thread_id: int | None, message: IncomingMessage, reply_to: int | None
@@ -139,5 +101,5 @@ class ForeignUploader:
             )
         )
         if rest:
-            await self._send_texts(chat_id, thread_id, rest, reply_parameters(sent.message_id))
+            await self._new.words(chat_id, rest, (), sent.message_id, thread_id=thread_id)
         return int(sent.message_id)

@@ -516,7 +516,7 @@ class Performer:
             sent = await channel.deliver(customer, words.messages, reply)
         except DeliveryFailed as error:
             if error.reason in HELD_REFUSALS:
-                return self._held_for_account(item, customer, words, error)
+                return self._held_for_later(item, customer, words, error)
             return self._not_delivered(item, customer, error, first)
         self._metrics.relayed(customer.platform, "to_customer", len(words.messages))
         log.info("%d message(s) delivered to customer %s", len(words.messages), customer.id)
@@ -572,7 +572,7 @@ class Performer:
         except (DeliveryFailed, RetryLater) as error:
             log.info("customer %s's messages not marked read: %s", customer.id, error)
 
-    def _held_for_account(
+    def _held_for_later(
         self, item: OutboxItem, customer: Customer, words: DeliverWords, error: DeliveryFailed
     ) -> Outcome:
         """The company's account stops messages (Viber 23, 24, a Telegram Business connection
