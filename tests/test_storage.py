@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.business import BusinessAccount
-from bridge.model import CustomerProfile, Platform, TopicState
+from bridge.model import CustomerProfile, NewDelivery, Platform, TopicState
 from bridge.storage.database import make_engine, make_sessions, migrate
 from bridge.storage.unit_of_work import SqlUnitOfWorkFactory
 
@@ -218,3 +218,24 @@ async def test_a_database_error_does_not_quote_what_was_written(engine: AsyncEng
                 text("INSERT INTO no_such_table (words) VALUES (:words)"), {"words": words}
             )
     assert words not in str(raised.value)
+
+
+async def test_a_held_delivery_claimed_for_sending_takes_nothing_more(engine: AsyncEngine) -> None:
+    """A message joins a held first post or album only while no worker has read it for
+    sending: once claimed, `extend_held` refuses and the joiner makes a delivery of its own
+    (otherwise the worker would send the old words and mark the grown row done)."""
+    await migrate(engine)
+    uow = SqlUnitOfWorkFactory(make_sessions(engine))
+    held = NewDelivery("tg:1", "group:-1", 0, "post_words", {"n": 1}, None, NOW + timedelta(1))
+    async with uow() as tx:
+        (item,), _ = await tx.outbox.add([held], NOW)
+        grown = await tx.outbox.extend_held(item.id, {"n": 2}, NOW + timedelta(2), NOW)
+        await tx.commit()
+    assert grown is not None and grown.payload == {"n": 2}
+    async with uow() as tx:
+        (claimed,) = await tx.outbox.claim([item.id], NOW)
+        await tx.commit()
+    assert claimed.payload == {"n": 2} and claimed.not_before == NOW
+    async with uow() as tx:
+        assert await tx.outbox.extend_held(item.id, {"n": 3}, NOW + timedelta(3), NOW) is None
+        assert await tx.outbox.last_held("tg:1", "group:-1", "post_words", NOW) is None

@@ -157,8 +157,11 @@ class DeliveryService:
             return await tx.outbox.pending(destination, LOAD)
 
     async def _current(self, item_ids: list[int]) -> list[OutboxItem]:
+        """Held deliveries as they are now, claimed for sending in their own transaction."""
         async with self._uow() as tx:
-            return await tx.outbox.current(item_ids)
+            items = await tx.outbox.claim(item_ids, self._clock.now())
+            await tx.commit()
+            return items
 
     async def _postpone(self, item: OutboxItem, not_before: object, why: str) -> None:
         async with self._uow() as tx:

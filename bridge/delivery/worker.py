@@ -233,16 +233,17 @@ class Worker:
 
     async def _attempt(self, choice: Choice) -> None:
         """Perform, then record what it did (or put it back to try again)."""
-        if not choice.prepare and any(i.not_before > i.created_at for i in choice.items):
-            # it was held for what follows: take it as it is now (another replica may have
-            # added an album's item to it)
-            fresh = await self._current(choice.ids)
-            self.pending.discard(choice.ids)
-            self.pending.put(fresh)
-            if [i.id for i in fresh] != choice.ids:
-                return
-            choice = Choice(tuple(fresh))
         try:
+            if not choice.prepare and any(i.not_before > i.created_at for i in choice.items):
+                # it was held for what follows: take it as it is now (a later message, or
+                # an album's item, may have joined it here or on another replica) and claim
+                # it, so nothing joins it any more while it is sent
+                fresh = await self._current(choice.ids)
+                self.pending.discard(choice.ids)
+                self.pending.put(fresh)
+                if [i.id for i in fresh] != choice.ids:
+                    return
+                choice = Choice(tuple(fresh))
             outcome = await self._perform(choice)
         except Retry as retry:
             await self._again(choice, retry)

@@ -966,8 +966,20 @@ class SqlOutbox:
         )
         return [_outbox_item(r) for r in rows]
 
-    async def current(self, item_ids: Sequence[int]) -> list[OutboxItem]:
-        """These deliveries as they are now, if still pending (a held one may have grown)."""
+    async def claim(self, item_ids: Sequence[int], now: datetime) -> list[OutboxItem]:
+        """These deliveries as they are now, if still pending (a held one may have grown),
+        and held no longer: from here on `extend_held` leaves them alone, so nothing joins a
+        delivery after it was read for sending (the joiner makes a delivery of its own).
+        Under a concurrent extension this waits for it (the row's write lock) and reads it."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id.in_(list(item_ids)),
+                OutboxRow.state == "pending",
+                OutboxRow.not_before > now,
+            )
+            .values(not_before=now)
+        )
         rows = await self._session.scalars(
             select(OutboxRow)
             .where(OutboxRow.id.in_(list(item_ids)), OutboxRow.state == "pending")
